@@ -1,0 +1,171 @@
+"""Benchmark the serving-store diff-load: N synthetic ~4 KB EOBs into SQLite and, when a URL is
+given, PostgreSQL; prints rows/s for the first load and a no-change re-load, and peak RSS.
+
+    .venv/bin/python bench/bench_load.py --count 100000 [--url postgresql+psycopg://...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import resource
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+# Run as a script from a checkout, where the project is not necessarily installed.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from serving import load  # noqa: E402
+from serving.store import create_schema, json_bytes, make_engine  # noqa: E402
+
+LOAD_TIME = datetime(2026, 12, 4, 2, 0, tzinfo=UTC)
+EOB_PROFILE = (
+    "http://hl7.org/fhir/us/carin-bb/StructureDefinition/"
+    "C4BB-ExplanationOfBenefit-Professional-NonClinician"
+)
+ADJUDICATION = ("submitted", "eligible", "benefit", "deductible", "coinsurance", "copay")
+
+
+def eob(n: int, lines: int = 2) -> dict[str, Any]:
+    """A synthetic professional-claim EOB of about 4 KB of JSON, deterministic in n."""
+    return {
+        "resourceType": "ExplanationOfBenefit",
+        "id": f"eob-{n:012d}",
+        "meta": {"profile": [EOB_PROFILE]},
+        "identifier": [{"type": {"coding": [{"code": "uc"}]}, "value": f"CLM{n:010d}"}],
+        "status": "active",
+        "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/claim-type", "code": "professional"}]},
+        "use": "claim",
+        "patient": {"reference": f"Patient/pat-{n % 50_000:08d}"},
+        "billablePeriod": {"start": "2026-11-02", "end": "2026-11-02"},
+        "created": "2026-11-20T00:00:00+00:00",
+        "insurer": {"reference": "Organization/payer-1"},
+        "provider": {"reference": f"Practitioner/prac-{n % 5_000:06d}"},
+        "outcome": "complete",
+        "insurance": [{"focal": True, "coverage": {"reference": f"Coverage/cov-{n % 50_000:08d}"}}],
+        "diagnosis": [
+            {"sequence": 1, "diagnosisCodeableConcept": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "E11.9"}]}}
+        ],
+        "item": [_item(n, seq) for seq in range(1, lines + 1)],
+        "total": [_amount(category, 100 + n % 900) for category in ADJUDICATION[:3]],
+        "payment": {"amount": {"value": 80 + n % 700, "currency": "USD"}},
+    }
+
+
+def _item(n: int, seq: int) -> dict[str, Any]:
+    return {
+        "sequence": seq,
+        "productOrService": {"coding": [{"system": "http://www.ama-assn.org/go/cpt", "code": f"99{(n + seq) % 1000:03d}"}]},
+        "servicedDate": "2026-11-02",
+        "locationCodeableConcept": {"coding": [{"system": "https://www.cms.gov/Medicare/Coding/place-of-service-codes/Place_of_Service_Code_Set", "code": "11"}]},
+        "quantity": {"value": 1},
+        "adjudication": [_amount(category, (n * seq) % 500 + 1) for category in ADJUDICATION],
+    }
+
+
+def _amount(category: str, value: int) -> dict[str, Any]:
+    system = "http://terminology.hl7.org/CodeSystem/adjudication"
+    return {
+        "category": {"coding": [{"system": system, "code": category}]},
+        "amount": {"value": value, "currency": "USD"},
+    }
+
+
+class TimedBatches:
+    """Yields synthetic batches and keeps the time spent building them, which is the
+    generator's cost, not the load's."""
+
+    def __init__(self, count: int, size: int) -> None:
+        self.count, self.size, self.seconds = count, size, 0.0
+
+    def __iter__(self) -> Iterator[list[dict[str, Any]]]:
+        for start in range(0, self.count, self.size):
+            began = time.perf_counter()
+            batch = [eob(n) for n in range(start, min(start + self.size, self.count))]
+            self.seconds += time.perf_counter() - began
+            yield batch
+
+
+@contextmanager
+def bench_engine(url: str | None) -> Iterator[sa.Engine]:
+    """A fresh store: a temporary SQLite file, or a throwaway PostgreSQL schema."""
+    if url is None:
+        with tempfile.TemporaryDirectory() as folder:
+            engine = make_engine(f"sqlite:///{Path(folder) / 'bench.db'}")
+            create_schema(engine)
+            yield engine
+            engine.dispose()
+        return
+    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(url)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    scoped = sa.make_url(url).update_query_dict({"options": f"-csearch_path={schema}"})
+    engine = make_engine(scoped.render_as_string(hide_password=False))
+    try:
+        create_schema(engine)
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.dispose()
+
+
+def timed_load(engine: sa.Engine, count: int, size: int, load_time: datetime) -> float:
+    """Rows/s of load_resources, excluding the time spent generating the input."""
+    source = TimedBatches(count, size)
+    started = time.perf_counter()
+    load.load_resources(engine, source, load_time=load_time)
+    return count / (time.perf_counter() - started - source.seconds)
+
+
+def run_backend(label: str, url: str | None, count: int, size: int, use_copy: bool) -> None:
+    load.USE_POSTGRES_COPY = use_copy
+    with bench_engine(url) as engine:
+        first = timed_load(engine, count, size, LOAD_TIME)
+        again = timed_load(engine, count, size, LOAD_TIME + timedelta(days=1))
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"{label:<22} first load {first:>9,.0f} rows/s   no-change re-load {again:>9,.0f} rows/s"
+        f"   peak RSS {peak_mb:,.0f} MB",
+        flush=True,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--count", type=int, default=100_000)
+    parser.add_argument("--batch", type=int, default=2_000)
+    parser.add_argument("--url", default=os.environ.get("SERVING_DATABASE_URL"))
+    parser.add_argument("--no-copy", action="store_true", help="PostgreSQL: INSERT, not COPY")
+    args = parser.parse_args()
+    size = len(json_bytes(eob(0)))
+    print(f"{args.count:,} EOBs of {size:,} bytes, batches of {args.batch:,}", flush=True)
+    runs = [("sqlite", None)]
+    if args.url:
+        runs.append(("postgresql " + ("insert" if args.no_copy else "copy"), args.url))
+    # One process per backend so each peak RSS is its own.
+    context = multiprocessing.get_context("spawn")
+    for label, url in runs:
+        process = context.Process(
+            target=run_backend, args=(label, url, args.count, args.batch, not args.no_copy)
+        )
+        process.start()
+        process.join()
+        if process.exitcode != 0:
+            sys.exit(f"{label} benchmark failed (exit code {process.exitcode})")
+
+
+if __name__ == "__main__":
+    main()

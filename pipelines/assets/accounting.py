@@ -1,0 +1,86 @@
+"""Load bookkeeping shared by the domain assets: the current load, quarantine tallies, reconciliation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import duckdb
+
+CURRENT_LOAD_DDL = """
+CREATE TABLE IF NOT EXISTS current_load (
+    domain VARCHAR PRIMARY KEY, load_id VARCHAR NOT NULL, load_time TIMESTAMPTZ NOT NULL
+)
+"""
+
+
+@dataclass(frozen=True)
+class Load:
+    load_id: str
+    load_time: datetime
+
+    @property
+    def last_updated(self) -> str:
+        return self.load_time.isoformat(timespec="seconds")
+
+
+def start_load(con: duckdb.DuckDBPyConnection, domain: str, load_id: str) -> Load:
+    """Record that `domain` is now on load `load_id`; downstream assets read it back."""
+    con.execute(CURRENT_LOAD_DDL)
+    load = Load(load_id, datetime.now(UTC).replace(microsecond=0))
+    con.execute(
+        "INSERT OR REPLACE INTO current_load VALUES (?, ?, ?)", [domain, load_id, load.load_time]
+    )
+    return load
+
+
+def current_load(con: duckdb.DuckDBPyConnection, domain: str) -> Load:
+    con.execute(CURRENT_LOAD_DDL)
+    row = con.execute(
+        "SELECT load_id, load_time FROM current_load WHERE domain = ?", [domain]
+    ).fetchone()
+    if row is None:
+        raise RuntimeError(
+            f"no load of domain {domain!r} has been landed yet; materialize its raw asset"
+        )
+    return Load(row[0], row[1].astimezone(UTC))
+
+
+def quarantine_counts(con: duckdb.DuckDBPyConnection, load_id: str, domain: str) -> dict[str, int]:
+    """Quarantined source rows of the load, by reason code."""
+    rows = con.execute(
+        "SELECT reason_code, count(*) FROM quarantine WHERE load_id = ? AND domain = ? "
+        "GROUP BY reason_code ORDER BY reason_code",
+        [load_id, domain],
+    ).fetchall()
+    return {reason: count for reason, count in rows}
+
+
+@dataclass(frozen=True)
+class FileReconciliation:
+    source_file: str
+    rows_in: int
+    staged: int
+    quarantined: int
+
+    @property
+    def balanced(self) -> bool:
+        return self.rows_in == self.staged + self.quarantined
+
+
+def reconcile_files(
+    con: duckdb.DuckDBPyConnection, load_id: str, domain: str
+) -> list[FileReconciliation]:
+    """Per source file of the load: rows in, rows staged, rows quarantined."""
+    rows = con.execute(
+        """
+        SELECT l.source_file, l.rows_in,
+               coalesce((SELECT sum(rows_staged) FROM staged_counts s
+                         WHERE s.load_id = l.load_id AND s.source_file = l.source_file), 0),
+               (SELECT count(*) FROM quarantine q
+                WHERE q.load_id = l.load_id AND q.source_file = l.source_file)
+        FROM landing_counts l WHERE l.load_id = ? AND l.domain = ? ORDER BY l.source_file
+        """,
+        [load_id, domain],
+    ).fetchall()
+    return [FileReconciliation(*row) for row in rows]

@@ -1,0 +1,111 @@
+"""Raw → staged for one record kind: parse, run the rules, split into staged rows and quarantine.
+
+Staged rows of a load are also merged into canonical_<kind>, the accumulated current state that
+later loads resolve members, providers and replaced claims against.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+from pipelines.canonical.rules import (
+    RowRule,
+    apply_rules,
+    concept_map_rule,
+    create_typed_table,
+)
+from pipelines.ingest.landing import raw_table
+from pipelines.ingest.layouts import Layout
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    """How one record kind is keyed and which concept maps its code fields go through."""
+
+    kind: str
+    key: tuple[str, ...]
+    concept_maps: tuple[tuple[str, str], ...] = ()
+    merge_key: str | None = None  # canonical rows replaced when a load brings this key again
+
+
+def typed_table(kind: str) -> str:
+    return f"typed_{kind}"
+
+
+def staged_table(kind: str) -> str:
+    return f"staged_{kind}"
+
+
+def canonical_table(kind: str) -> str:
+    return f"canonical_{kind}"
+
+
+def check_kind(con: duckdb.DuckDBPyConnection, layout: Layout, spec: KindSpec) -> None:
+    """Create typed_<kind> with the field, concept-map and duplicate-key violations of each row."""
+    typed = typed_table(spec.kind)
+    create_typed_table(con, layout, raw_table(spec.kind), typed)
+    rules = [
+        rule
+        for field, map_name in spec.concept_maps
+        if (rule := concept_map_rule(layout, field, map_name)) is not None
+    ]
+    key = ", ".join(f't."{name}"' for name in spec.key)
+    key_columns = " / ".join(
+        name for name, column in layout.columns.items() if column.field in spec.key
+    )
+    rules.append(
+        RowRule(
+            "duplicate_key",
+            key_columns,
+            f"count(*) OVER (PARTITION BY {key}) > 1",
+            f"another row of this file has the same {key_columns}; conflicting rows are all held back",
+        )
+    )
+    apply_rules(con, typed, rules)
+    fields = ", ".join(f'"{s.field}"' for s in layout.columns.values())
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS {canonical_table(spec.kind)} AS "
+        f"SELECT load_id, source_file, row_number, {fields} FROM {typed} LIMIT 0"
+    )
+
+
+def finalize_kind(
+    con: duckdb.DuckDBPyConnection, layout: Layout, spec: KindSpec, load_id: str, domain: str
+) -> None:
+    """Split typed_<kind> into staged_<kind> and quarantine, and count staged rows per file."""
+    typed, staged = typed_table(spec.kind), staged_table(spec.kind)
+    fields = ", ".join(f'"{s.field}"' for s in layout.columns.values())
+    con.execute(
+        f"CREATE OR REPLACE TABLE {staged} AS SELECT load_id, source_file, row_number, {fields} "
+        f"FROM {typed} WHERE len(violations) = 0"
+    )
+    con.execute(
+        f"""
+        INSERT INTO quarantine
+        SELECT load_id, ?, source_file, row_number, 'staged', violations[1].reason,
+               violations[1].col, array_to_string(list_transform(violations, lambda v: v.message), '; ')
+        FROM {typed} WHERE len(violations) > 0
+        """,
+        [domain],
+    )
+    con.execute(
+        f"INSERT INTO staged_counts SELECT ?, ?, source_file, count(*) FROM {staged} "
+        "GROUP BY source_file",
+        [load_id, domain],
+    )
+
+
+def merge_into_canonical(con: duckdb.DuckDBPyConnection, spec: KindSpec) -> None:
+    """Replace, in canonical_<kind>, every row whose merge key this load brings again."""
+    staged, canonical = staged_table(spec.kind), canonical_table(spec.kind)
+    merge_key = spec.merge_key or spec.key[0]
+    con.execute(
+        f'DELETE FROM {canonical} WHERE "{merge_key}" IN (SELECT "{merge_key}" FROM {staged})'
+    )
+    con.execute(f"INSERT INTO {canonical} BY NAME SELECT * FROM {staged}")
+
+
+def add_rules(con: duckdb.DuckDBPyConnection, kind: str, rules: list[RowRule]) -> None:
+    apply_rules(con, typed_table(kind), rules)

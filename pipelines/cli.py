@@ -1,0 +1,93 @@
+"""The `interop` command: run the pipeline, generate synthetic drops, export the serving store."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Materialize the whole asset graph in this process and report the checks."""
+    if args.inbox:
+        os.environ["INTEROP_INBOX"] = str(Path(args.inbox).resolve())
+    if args.home:
+        os.environ["INTEROP_HOME"] = str(Path(args.home).resolve())
+    from pipelines.run import run_pipeline
+
+    outcome = run_pipeline()
+    print(outcome.report())
+    return 0 if outcome.success else 1
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from pipelines.synthetic import generate_drop
+
+    summary = generate_drop(
+        Path(args.out), claims=args.claims, members=args.members, seed=args.seed
+    )
+    print(
+        f"wrote {summary.claims} claims ({summary.pharmacy_claims} pharmacy) for "
+        f"{summary.members} members to {args.out}"
+    )
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from serving.export import export_ndjson
+    from serving.store import create_schema, make_engine
+
+    engine = make_engine(args.database_url)
+    create_schema(engine)
+    manifest = export_ndjson(engine, Path(args.out))
+    for entry in manifest["output"]:
+        print(f"{entry['type']}: {entry['count']} -> {Path(args.out) / entry['url']}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="interop", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run the whole pipeline on the inbox, in process")
+    run.add_argument(
+        "--inbox", help="folder holding the nightly drop (default: INTEROP_INBOX or sample_inputs/)"
+    )
+    run.add_argument(
+        "--home",
+        help="data folder for staging and the SQLite store (default: INTEROP_HOME or .data/)",
+    )
+    run.set_defaults(func=_run)
+
+    generate = commands.add_parser(
+        "generate", help="write a synthetic drop in the canonical layouts"
+    )
+    generate.add_argument("--claims", type=int, required=True, help="number of claims, all types")
+    generate.add_argument(
+        "--members", type=int, default=None, help="number of members (default: claims / 6)"
+    )
+    generate.add_argument("--seed", type=int, default=20261203)
+    generate.add_argument("--out", required=True, help="folder to write the drop into")
+    generate.set_defaults(func=_generate)
+
+    export = commands.add_parser("export", help="write the serving store as Bulk Data NDJSON")
+    export.add_argument("--out", required=True, help="folder for <Type>.ndjson and manifest.json")
+    export.add_argument(
+        "--database-url",
+        default=None,
+        help="serving store URL (default: SERVING_DATABASE_URL or .data/serving.db)",
+    )
+    export.set_defaults(func=_export)
+
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,35 @@
+"""The Dagster code location: assets, checks, the nightly schedule and resources, assembled."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from pipelines.assets import claims, members, serving
+from pipelines.resources import default_resources
+
+all_assets = [*members.assets, *claims.assets, serving.served_resources, serving.bulk_export]
+all_checks = [
+    *members.checks,
+    *claims.checks,
+    serving.served_references_resolve,
+    serving.only_valid_resources_served,
+    serving.every_resource_served_or_quarantined,
+]
+
+nightly_job = dg.define_asset_job("nightly_load", selection=dg.AssetSelection.all())
+
+nightly_schedule = dg.ScheduleDefinition(
+    name="nightly_load_schedule",
+    job=nightly_job,
+    cron_schedule="0 2 * * *",
+    execution_timezone="America/New_York",
+    description="Every night at 02:00 Eastern: land the inbox and load the serving store.",
+)
+
+defs = dg.Definitions(
+    assets=all_assets,
+    asset_checks=all_checks,
+    jobs=[nightly_job],
+    schedules=[nightly_schedule],
+    resources=default_resources(),
+)

@@ -1,0 +1,204 @@
+"""Run builders over canonical records streamed from DuckDB, and keep the resources in fhir_resources.
+
+Records come out of DuckDB in Arrow batches and resources go back in Arrow batches, so memory
+holds one batch at a time whatever the size of the load.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+import orjson
+import pyarrow as pa
+
+from pipelines.fhir.ids import IdMaker
+from pipelines.fhir.validation import validate
+
+Record = dict[str, Any]
+Resource = dict[str, Any]
+Builder = Callable[[Record, IdMaker, str], Resource]
+
+BATCH_ROWS = 2_000
+
+FHIR_DDL = """
+CREATE TABLE IF NOT EXISTS fhir_resources (
+    load_id VARCHAR NOT NULL,
+    domain VARCHAR NOT NULL,
+    resource_type VARCHAR NOT NULL,
+    id VARCHAR NOT NULL,
+    profile VARCHAR NOT NULL,
+    business_key VARCHAR NOT NULL,
+    resource VARCHAR NOT NULL,
+    refs VARCHAR[] NOT NULL,
+    valid BOOLEAN,
+    issues VARCHAR
+)
+"""
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, Decimal):
+        # A raw JSON number fragment keeps the exact digits of money ("12.50"), which float would not.
+        return orjson.Fragment(str(value))
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def dumps(resource: Resource) -> str:
+    return orjson.dumps(resource, default=_json_default).decode()
+
+
+def references(node: object) -> Iterator[str]:
+    """Every literal reference ('Type/id') inside a resource."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "reference" and isinstance(value, str):
+                yield value
+            else:
+                yield from references(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from references(item)
+
+
+@dataclass
+class BuildJob:
+    """One SQL query of records, one builder, and the business key of each record."""
+
+    sql: str
+    builder: Builder
+    business_key: Callable[[Record], str]
+
+
+def _resource_table(
+    rows: list[tuple[str, str, str, str, str, list[str]]], load_id: str, domain: str
+) -> pa.Table:
+    types, ids, profiles, keys, documents, refs = (list(c) for c in zip(*rows, strict=True))
+    size = len(rows)
+    return pa.table(
+        {
+            "load_id": pa.array([load_id] * size, pa.string()),
+            "domain": pa.array([domain] * size, pa.string()),
+            "resource_type": types,
+            "id": ids,
+            "profile": profiles,
+            "business_key": keys,
+            "resource": documents,
+            "refs": pa.array(refs, pa.list_(pa.string())),
+        }
+    )
+
+
+def build_resources(
+    con: duckdb.DuckDBPyConnection,
+    jobs: list[BuildJob],
+    *,
+    ids: IdMaker,
+    last_updated: str,
+    load_id: str,
+    domain: str,
+    setup: tuple[str, ...] = (),
+) -> Counter[str]:
+    """Replace the domain's rows in fhir_resources with what the jobs build; counts per profile."""
+    con.execute(FHIR_DDL)
+    for statement in setup:
+        con.execute(statement)
+    con.execute("DELETE FROM fhir_resources WHERE domain = ?", [domain])
+    counts: Counter[str] = Counter()
+    reader_con = con.cursor()
+    for job in jobs:
+        batches = reader_con.sql(job.sql).to_arrow_reader(BATCH_ROWS)
+        for batch in batches:
+            rows = []
+            for record in batch.to_pylist():
+                resource = job.builder(record, ids, last_updated)
+                profile = resource["meta"]["profile"][0]
+                counts[profile] += 1
+                rows.append(
+                    (
+                        resource["resourceType"],
+                        resource["id"],
+                        profile,
+                        job.business_key(record),
+                        dumps(resource),
+                        sorted(set(references(resource))),
+                    )
+                )
+            if rows:
+                con.register("built_batch", _resource_table(rows, load_id, domain))
+                con.execute("INSERT INTO fhir_resources BY NAME SELECT * FROM built_batch")
+                con.unregister("built_batch")
+    return counts
+
+
+def _validate_documents(documents: list[str]) -> list[list[str]]:
+    return [validate(orjson.loads(document)) for document in documents]
+
+
+def _store_outcomes(
+    con: duckdb.DuckDBPyConnection, row_ids: list[int], issues_per_row: list[list[str]]
+) -> None:
+    outcome = pa.table(
+        {
+            "row_id": pa.array(row_ids, pa.int64()),
+            "valid": pa.array([not issues for issues in issues_per_row], pa.bool_()),
+            "issues": pa.array(["; ".join(i) if i else None for i in issues_per_row], pa.string()),
+        }
+    )
+    con.register("validation_batch", outcome)
+    con.execute("INSERT INTO validation_outcome SELECT * FROM validation_batch")
+    con.unregister("validation_batch")
+
+
+def _outcomes(
+    chunks: Iterator[dict[str, list]], executor: Executor | None, window: int
+) -> Iterator[tuple[list[int], list[list[str]]]]:
+    """(row ids, issues) per chunk, validated in worker processes with a bounded backlog."""
+    if executor is None:
+        for chunk in chunks:
+            yield chunk["rowid"], _validate_documents(chunk["resource"])
+        return
+    pending: deque[tuple[list[int], Future[list[list[str]]]]] = deque()
+    for chunk in chunks:
+        pending.append((chunk["rowid"], executor.submit(_validate_documents, chunk["resource"])))
+        if len(pending) >= window:
+            row_ids, future = pending.popleft()
+            yield row_ids, future.result()
+    while pending:
+        row_ids, future = pending.popleft()
+        yield row_ids, future.result()
+
+
+def validate_resources(
+    con: duckdb.DuckDBPyConnection, domain: str, executor: Executor | None = None
+) -> Counter[str]:
+    """Validate the domain's built resources and record each one's issues; invalid counts per profile."""
+    reader = con.cursor()
+    batches = reader.sql(
+        "SELECT rowid, resource FROM fhir_resources WHERE domain = $domain ORDER BY rowid",
+        params={"domain": domain},
+    ).to_arrow_reader(BATCH_ROWS)
+    chunks = (batch.to_pydict() for batch in batches)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE validation_outcome (row_id BIGINT, valid BOOLEAN, issues VARCHAR)"
+    )
+    for row_ids, issues_per_row in _outcomes(chunks, executor, window=4):
+        _store_outcomes(con, row_ids, issues_per_row)
+    con.execute(
+        "UPDATE fhir_resources f SET valid = o.valid, issues = o.issues "
+        "FROM validation_outcome o WHERE f.rowid = o.row_id"
+    )
+    return Counter(
+        dict(
+            con.execute(
+                "SELECT profile, count(*) FILTER (WHERE NOT valid) FROM fhir_resources "
+                "WHERE domain = ? GROUP BY profile",
+                [domain],
+            ).fetchall()
+        )
+    )

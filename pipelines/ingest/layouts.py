@@ -1,0 +1,117 @@
+"""Source layouts: the YAML files in mappings/sources that map a payer's extract to canonical fields.
+
+Layouts are loaded and checked at start-up; a malformed file fails with the file and the key named.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from pipelines.canonical.schema import CANONICAL_KINDS, FieldType
+
+MAPPINGS_DIR = Path(__file__).resolve().parents[2] / "mappings"
+SOURCES_DIR = MAPPINGS_DIR / "sources"
+
+
+class LayoutError(ValueError):
+    """A layout file that cannot be used, with the file and key that are wrong."""
+
+
+class ColumnSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    field: str
+    type: FieldType
+    format: str | None = None
+    required: bool = False
+
+    @model_validator(mode="after")
+    def _date_has_format(self) -> ColumnSpec:
+        if self.type is FieldType.DATE and not self.format:
+            raise ValueError("a date column needs a 'format' (strftime, e.g. '%Y-%m-%d')")
+        return self
+
+
+class Layout(BaseModel):
+    """One extract format: how to read the file and which canonical field each column feeds."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: str
+    file_pattern: str
+    delimiter: str = Field(default=",", min_length=1, max_length=1)
+    quotechar: str = Field(default='"', min_length=1, max_length=1)
+    encoding: str = "utf-8"
+    columns: dict[str, ColumnSpec]
+    path: Path | None = None
+
+    @property
+    def name(self) -> str:
+        return self.path.stem if self.path else self.kind
+
+    def field_for(self, column: str) -> str:
+        return self.columns[column].field
+
+    def spec_for_field(self, field: str) -> ColumnSpec | None:
+        return next((spec for spec in self.columns.values() if spec.field == field), None)
+
+
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def _check_against_kind(layout: Layout, path: Path) -> None:
+    if layout.kind not in CANONICAL_KINDS:
+        known = ", ".join(sorted(CANONICAL_KINDS))
+        raise LayoutError(f"{path}: key 'kind': unknown kind {layout.kind!r} (known: {known})")
+    canonical = CANONICAL_KINDS[layout.kind]
+    seen: dict[str, str] = {}
+    for column, spec in layout.columns.items():
+        key = f"columns.{column}"
+        if spec.field not in canonical:
+            raise LayoutError(
+                f"{path}: key '{key}.field': {spec.field!r} is not a {layout.kind} field"
+            )
+        if spec.field in seen:
+            raise LayoutError(
+                f"{path}: key '{key}.field': {spec.field!r} is also mapped by {seen[spec.field]}"
+            )
+        seen[spec.field] = column
+        expected = canonical[spec.field].type
+        if spec.type is not expected:
+            raise LayoutError(
+                f"{path}: key '{key}.type': {spec.field} is {expected.value}, not {spec.type.value}"
+            )
+    missing = [f.name for f in canonical.values() if f.required and f.name not in seen]
+    if missing:
+        raise LayoutError(
+            f"{path}: key 'columns': required fields not mapped: {', '.join(missing)}"
+        )
+
+
+def load_layout(path: Path) -> Layout:
+    """Read and check one layout file."""
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise LayoutError(f"{path}: not valid YAML: {error}") from error
+    if not isinstance(document, dict):
+        raise LayoutError(f"{path}: expected a mapping at the top level")
+    try:
+        layout = Layout.model_validate({**document, "path": path})
+    except ValidationError as error:
+        first = error.errors()[0]
+        raise LayoutError(f"{path}: key '{_key_path(first['loc'])}': {first['msg']}") from error
+    _check_against_kind(layout, path)
+    return layout
+
+
+@cache
+def load_domain_layouts(domain: str, sources_dir: Path = SOURCES_DIR) -> tuple[Layout, ...]:
+    """All layouts of one domain folder (mappings/sources/<domain>/*.yaml), sorted by file name."""
+    folder = sources_dir / domain
+    return tuple(load_layout(path) for path in sorted(folder.glob("*.yaml")))

@@ -1,0 +1,231 @@
+"""Serving-store schema (SQLAlchemy Core) and engine creation: the contract between the
+pipeline, which writes versions, and the FHIR API, which reads them."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+
+DEFAULT_SQLITE_FILE = "serving.db"
+SQLITE_BUSY_TIMEOUT_S = 30.0
+# Execution option that makes a SQLite transaction take the write lock up front (BEGIN
+# IMMEDIATE), so concurrent loads queue on the busy timeout instead of failing on upgrade.
+SQLITE_WRITE_OPTION = "serving_write"
+
+
+def _json_default(value: object) -> Any:
+    # Money stays Decimal up to here; a raw fragment keeps its exact digits ("1.50").
+    if isinstance(value, Decimal):
+        return orjson.Fragment(str(value))
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def json_bytes(value: object, *, sort_keys: bool = False) -> bytes:
+    """Compact JSON with orjson, accepting Decimal; the one serializer of the store."""
+    option = orjson.OPT_SORT_KEYS if sort_keys else 0
+    return orjson.dumps(value, default=_json_default, option=option)
+
+
+def _json_text(value: object) -> str:
+    return json_bytes(value).decode()
+
+
+class UtcDateTime(sa.TypeDecorator[datetime]):
+    """Timezone-aware UTC timestamps on every backend (SQLite keeps no offset of its own)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value.isoformat()} given; use a timezone-aware one")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# JSONB on PostgreSQL (SQLAlchemy binds plain text as VARCHAR, which jsonb refuses);
+# none_as_null so a tombstone's missing content is SQL NULL, not the JSON text 'null'.
+ResourceJSON = sa.JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
+
+# FHIR ids are ASCII, at most 64 characters. Byte order ("C") on PostgreSQL makes the primary
+# key index sort like SQLite, so exports are identical on both and ordered scans use the index.
+FhirKey = sa.String(64).with_variant(sa.String(64, collation="C"), "postgresql")
+
+metadata = sa.MetaData()
+
+
+def _version_columns() -> list[sa.Column[Any]]:
+    return [
+        sa.Column("resource_type", FhirKey, nullable=False),
+        sa.Column("id", FhirKey, nullable=False),
+        sa.Column("version_id", sa.Integer, nullable=False),
+        sa.Column("last_updated", UtcDateTime, nullable=False),
+        sa.Column("content_hash", sa.String(64), nullable=False),
+        sa.Column("deleted", sa.Boolean, nullable=False, default=False),
+        sa.Column("resource", ResourceJSON, nullable=True),
+    ]
+
+
+resources_table = sa.Table(
+    "resources",
+    metadata,
+    *_version_columns(),
+    sa.PrimaryKeyConstraint("resource_type", "id"),
+)
+
+history_table = sa.Table(
+    "resource_history",
+    metadata,
+    *_version_columns(),
+    sa.PrimaryKeyConstraint("resource_type", "id", "version_id"),
+)
+
+loads_table = sa.Table(
+    "resource_loads",
+    metadata,
+    sa.Column("load_id", sa.String(36), primary_key=True),
+    sa.Column("started_at", UtcDateTime, nullable=False),
+    sa.Column("finished_at", UtcDateTime, nullable=False),
+    sa.Column("counts", sa.JSON().with_variant(JSONB(), "postgresql"), nullable=False),
+)
+
+
+def _supports_lz4(ddl: sa.DDLElement, target: sa.Table, bind: sa.Connection, **kw: Any) -> bool:
+    found = bind.exec_driver_sql(
+        "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'"
+    ).scalar()
+    return bool(found)
+
+
+# lz4 TOAST compression nearly doubles PostgreSQL load throughput on ~4 KB documents.
+for _table in (resources_table, history_table):
+    sa.event.listen(
+        _table,
+        "after_create",
+        sa.DDL("ALTER TABLE %(table)s ALTER COLUMN resource SET COMPRESSION lz4").execute_if(
+            dialect="postgresql", callable_=_supports_lz4
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class StoredResource:
+    resource_type: str
+    id: str
+    version_id: int
+    last_updated: datetime
+    content_hash: str
+    deleted: bool
+    resource: dict[str, Any] | None
+
+
+def serving_database_url(home: Path | None = None) -> str:
+    """SERVING_DATABASE_URL if set, else a SQLite file under home, INTEROP_HOME or .data."""
+    url = os.environ.get("SERVING_DATABASE_URL")
+    if url:
+        return url
+    folder = home or Path(os.environ.get("INTEROP_HOME") or ".data")
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / DEFAULT_SQLITE_FILE}"
+
+
+def make_engine(url: str | None = None) -> sa.Engine:
+    """An engine for the serving store: psycopg 3 on PostgreSQL, WAL-mode SQLite otherwise."""
+    parsed = sa.make_url(url or serving_database_url())
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() == "sqlite":
+        return _make_sqlite_engine(parsed)
+    return sa.create_engine(
+        parsed, json_serializer=_json_text, json_deserializer=orjson.loads, pool_pre_ping=True
+    )
+
+
+def _make_sqlite_engine(url: sa.URL) -> sa.Engine:
+    engine = sa.create_engine(
+        url,
+        json_serializer=_json_text,
+        json_deserializer=orjson.loads,
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S},
+    )
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
+        # pysqlite's own implicit BEGIN starts transactions late and skips reads; take
+        # transaction control (SQLAlchemy's documented recipe) so a load is truly atomic.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        writing = conn.get_execution_options().get(SQLITE_WRITE_OPTION, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+    return engine
+
+
+@contextmanager
+def write_transaction(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """One transaction that will write: committed on success, rolled back on any error."""
+    with engine.connect() as conn:
+        conn.execution_options(**{SQLITE_WRITE_OPTION: True})
+        with conn.begin():
+            yield conn
+
+
+def create_schema(engine: sa.Engine) -> None:
+    """Create the serving tables if missing; safe to call on every start."""
+    with write_transaction(engine) as conn:
+        metadata.create_all(conn, checkfirst=True)
+
+
+def _stored(row: sa.Row[Any]) -> StoredResource:
+    return StoredResource(
+        resource_type=row.resource_type,
+        id=row.id,
+        version_id=row.version_id,
+        last_updated=row.last_updated,
+        content_hash=row.content_hash,
+        deleted=row.deleted,
+        resource=row.resource,
+    )
+
+
+def read_current(engine: sa.Engine, resource_type: str, resource_id: str) -> StoredResource | None:
+    """The current version, tombstones included (the caller answers 410 for those)."""
+    t = resources_table
+    query = sa.select(t).where(t.c.resource_type == resource_type, t.c.id == resource_id)
+    with engine.connect() as conn:
+        row = conn.execute(query).one_or_none()
+    return None if row is None else _stored(row)
+
+
+def read_history(engine: sa.Engine, resource_type: str, resource_id: str) -> list[StoredResource]:
+    """Every version of one resource, oldest first."""
+    t = history_table
+    query = (
+        sa.select(t)
+        .where(t.c.resource_type == resource_type, t.c.id == resource_id)
+        .order_by(t.c.version_id)
+    )
+    with engine.connect() as conn:
+        return [_stored(row) for row in conn.execute(query)]
