@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import dagster as dg
+from dagster_shared.error import SerializableErrorInfo
 
 
 @dataclass
@@ -12,6 +13,7 @@ class RunOutcome:
     success: bool
     checks: dict[str, bool] = field(default_factory=dict)
     metadata: dict[str, dict[str, object]] = field(default_factory=dict)
+    failure: str = ""
 
     def report(self) -> str:
         lines = []
@@ -26,6 +28,8 @@ class RunOutcome:
             f"check {name}: {'passed' if ok else 'FAILED'}"
             for name, ok in sorted(self.checks.items())
         ]
+        if self.failure:
+            lines.append(self.failure)
         lines.append("run succeeded" if self.success else "run FAILED")
         return "\n".join(lines)
 
@@ -57,6 +61,21 @@ def run_pipeline(
         f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}": evaluation.passed
         for evaluation in result.get_asset_check_evaluations()
     }
+    failures = [
+        f"{event.step_key} failed: {_root_cause(event.step_failure_data.error)}"
+        for event in result.all_events
+        if event.is_step_failure and event.step_failure_data.error is not None
+    ]
     return RunOutcome(
-        success=result.success and all(checks.values()), checks=checks, metadata=metadata
+        success=result.success and all(checks.values()),
+        checks=checks,
+        metadata=metadata,
+        failure="\n".join(failures),
     )
+
+
+def _root_cause(error: SerializableErrorInfo) -> str:
+    """The innermost error message: the user's problem, not Dagster's wrapper of it."""
+    while error.cause is not None:
+        error = error.cause
+    return error.message.strip()
