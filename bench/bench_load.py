@@ -25,8 +25,8 @@ import sqlalchemy as sa
 # Run as a script from a checkout, where the project is not necessarily installed.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from serving import load  # noqa: E402
-from serving.store import create_schema, json_bytes, make_engine  # noqa: E402
+from serving import load
+from serving.store import create_schema, json_bytes, make_engine
 
 LOAD_TIME = datetime(2026, 12, 4, 2, 0, tzinfo=UTC)
 EOB_PROFILE = (
@@ -44,7 +44,14 @@ def eob(n: int, lines: int = 2) -> dict[str, Any]:
         "meta": {"profile": [EOB_PROFILE]},
         "identifier": [{"type": {"coding": [{"code": "uc"}]}, "value": f"CLM{n:010d}"}],
         "status": "active",
-        "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/claim-type", "code": "professional"}]},
+        "type": {
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/claim-type",
+                    "code": "professional",
+                }
+            ]
+        },
         "use": "claim",
         "patient": {"reference": f"Patient/pat-{n % 50_000:08d}"},
         "billablePeriod": {"start": "2026-11-02", "end": "2026-11-02"},
@@ -54,7 +61,12 @@ def eob(n: int, lines: int = 2) -> dict[str, Any]:
         "outcome": "complete",
         "insurance": [{"focal": True, "coverage": {"reference": f"Coverage/cov-{n % 50_000:08d}"}}],
         "diagnosis": [
-            {"sequence": 1, "diagnosisCodeableConcept": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "E11.9"}]}}
+            {
+                "sequence": 1,
+                "diagnosisCodeableConcept": {
+                    "coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "E11.9"}]
+                },
+            }
         ],
         "item": [_item(n, seq) for seq in range(1, lines + 1)],
         "total": [_amount(category, 100 + n % 900) for category in ADJUDICATION[:3]],
@@ -65,9 +77,20 @@ def eob(n: int, lines: int = 2) -> dict[str, Any]:
 def _item(n: int, seq: int) -> dict[str, Any]:
     return {
         "sequence": seq,
-        "productOrService": {"coding": [{"system": "http://www.ama-assn.org/go/cpt", "code": f"99{(n + seq) % 1000:03d}"}]},
+        "productOrService": {
+            "coding": [
+                {"system": "http://www.ama-assn.org/go/cpt", "code": f"99{(n + seq) % 1000:03d}"}
+            ]
+        },
         "servicedDate": "2026-11-02",
-        "locationCodeableConcept": {"coding": [{"system": "https://www.cms.gov/Medicare/Coding/place-of-service-codes/Place_of_Service_Code_Set", "code": "11"}]},
+        "locationCodeableConcept": {
+            "coding": [
+                {
+                    "system": "https://www.cms.gov/Medicare/Coding/place-of-service-codes/Place_of_Service_Code_Set",
+                    "code": "11",
+                }
+            ]
+        },
         "quantity": {"value": 1},
         "adjudication": [_amount(category, (n * seq) % 500 + 1) for category in ADJUDICATION],
     }
@@ -122,19 +145,19 @@ def bench_engine(url: str | None) -> Iterator[sa.Engine]:
         admin.dispose()
 
 
-def timed_load(engine: sa.Engine, count: int, size: int, load_time: datetime) -> float:
+def timed_load(engine: sa.Engine, args: argparse.Namespace, load_time: datetime) -> float:
     """Rows/s of load_resources, excluding the time spent generating the input."""
-    source = TimedBatches(count, size)
+    source = TimedBatches(args.count, args.batch)
     started = time.perf_counter()
     load.load_resources(engine, source, load_time=load_time)
-    return count / (time.perf_counter() - started - source.seconds)
+    return args.count / (time.perf_counter() - started - source.seconds)
 
 
-def run_backend(label: str, url: str | None, count: int, size: int, use_copy: bool) -> None:
-    load.USE_POSTGRES_COPY = use_copy
+def run_backend(label: str, url: str | None, args: argparse.Namespace) -> None:
+    load.USE_POSTGRES_COPY = not args.no_copy
     with bench_engine(url) as engine:
-        first = timed_load(engine, count, size, LOAD_TIME)
-        again = timed_load(engine, count, size, LOAD_TIME + timedelta(days=1))
+        first = timed_load(engine, args, LOAD_TIME)
+        again = timed_load(engine, args, LOAD_TIME + timedelta(days=1))
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"{label:<22} first load {first:>9,.0f} rows/s   no-change re-load {again:>9,.0f} rows/s"
@@ -149,18 +172,17 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=2_000)
     parser.add_argument("--url", default=os.environ.get("SERVING_DATABASE_URL"))
     parser.add_argument("--no-copy", action="store_true", help="PostgreSQL: INSERT, not COPY")
+    parser.add_argument("--skip-sqlite", action="store_true")
     args = parser.parse_args()
     size = len(json_bytes(eob(0)))
     print(f"{args.count:,} EOBs of {size:,} bytes, batches of {args.batch:,}", flush=True)
-    runs = [("sqlite", None)]
+    runs = [] if args.skip_sqlite else [("sqlite", None)]
     if args.url:
         runs.append(("postgresql " + ("insert" if args.no_copy else "copy"), args.url))
     # One process per backend so each peak RSS is its own.
     context = multiprocessing.get_context("spawn")
     for label, url in runs:
-        process = context.Process(
-            target=run_backend, args=(label, url, args.count, args.batch, not args.no_copy)
-        )
+        process = context.Process(target=run_backend, args=(label, url, args))
         process.start()
         process.join()
         if process.exitcode != 0:

@@ -116,7 +116,6 @@ def load_resources(
     load_time = load_time.astimezone(UTC)
     started_at = datetime.now(UTC)
     counts: dict[str, TypeCounts] = defaultdict(TypeCounts)
-    summary = LoadSummary(load_id=str(uuid.uuid4()), counts=counts)
     with write_transaction(engine) as conn:
         _load_keys.create(conn)
         for batch in batches:
@@ -124,7 +123,7 @@ def load_resources(
         for rtype in sorted(snapshot_types):
             counts[rtype].deleted += _tombstone_absent(conn, rtype, load_time)
         _load_keys.drop(conn)
-        summary.counts = dict(sorted(counts.items()))
+        summary = LoadSummary(load_id=str(uuid.uuid4()), counts=dict(sorted(counts.items())))
         _record_load(conn, summary, started_at)
     return summary
 
@@ -259,17 +258,14 @@ def _copy(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> N
             copy.write_row([row[name] for name in names])
 
 
-_r = resources_table
+# Key parameters are renamed (b_*) because SQLAlchemy reserves column names for SET values.
 _update_current = (
-    _r.update()
-    .where(_r.c.resource_type == sa.bindparam("b_type"), _r.c.id == sa.bindparam("b_id"))
-    .values(
-        version_id=sa.bindparam("version_id"),
-        last_updated=sa.bindparam("last_updated", type_=UtcDateTime()),
-        content_hash=sa.bindparam("content_hash"),
-        deleted=sa.bindparam("deleted"),
-        resource=sa.bindparam("resource", type_=_r.c.resource.type),
+    resources_table.update()
+    .where(
+        resources_table.c.resource_type == sa.bindparam("b_type"),
+        resources_table.c.id == sa.bindparam("b_id"),
     )
+    .values({name: sa.bindparam(name) for name in _UPDATED_COLUMNS})
 )
 
 

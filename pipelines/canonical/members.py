@@ -41,10 +41,11 @@ ELIGIBILITY_RULES = [
         "BIRTH_DATE is in the future",
     ),
     RowRule(
-        "inconsistent_subscriber",
-        "SUBSCRIBER_ID",
-        "t.relationship_code = '18' AND t.subscriber_id <> t.member_id",
-        "RELATIONSHIP_CODE says self (18) but SUBSCRIBER_ID differs from MEMBER_ID",
+        "subscriber_not_self",
+        "RELATIONSHIP_CODE",
+        """t.relationship_code <> '18' AND EXISTS (SELECT 1 FROM typed_eligibility o
+            WHERE o.member_id = t.member_id AND o.relationship_code = '18')""",
+        "the member is the subscriber (18) on another row; one member has one relationship",
     ),
     RowRule(
         "overlapping_coverage",

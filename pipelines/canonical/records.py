@@ -36,9 +36,9 @@ FROM canonical_eligibility e
 {_mapped("relationship", "e.relationship_code", "r")}
 {_mapped("product_type", "e.product_type_code", "p")}
 LEFT JOIN (
-    SELECT member_id, any_value(last_name) AS last_name, any_value(first_name) AS first_name
-    FROM canonical_eligibility GROUP BY member_id
-) s ON s.member_id = e.subscriber_id AND e.subscriber_id <> e.member_id
+    SELECT subscriber_id, any_value(last_name) AS last_name, any_value(first_name) AS first_name
+    FROM canonical_eligibility WHERE relationship_code = '18' GROUP BY subscriber_id
+) s ON s.subscriber_id = e.subscriber_id AND e.relationship_code <> '18'
 WHERE e.member_id IN ({MEMBERS_OF_LOAD})
 ORDER BY e.member_id, e.coverage_start_date
 """

@@ -6,6 +6,7 @@ holds one batch at a time whatever the size of the load.
 
 from __future__ import annotations
 
+import re
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future
@@ -53,17 +54,13 @@ def dumps(resource: Resource) -> str:
     return orjson.dumps(resource, default=_json_default).decode()
 
 
-def references(node: object) -> Iterator[str]:
-    """Every literal reference ('Type/id') inside a resource."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "reference" and isinstance(value, str):
-                yield value
-            else:
-                yield from references(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from references(item)
+# orjson writes compact JSON, so every literal reference appears exactly in this form.
+_REFERENCE = re.compile(r'"reference":"([^"]+)"')
+
+
+def references(document: str) -> list[str]:
+    """Every literal reference ('Type/id') inside a serialized resource, sorted and distinct."""
+    return sorted(set(_REFERENCE.findall(document)))
 
 
 @dataclass
@@ -119,14 +116,15 @@ def build_resources(
                 resource = job.builder(record, ids, last_updated)
                 profile = resource["meta"]["profile"][0]
                 counts[profile] += 1
+                document = dumps(resource)
                 rows.append(
                     (
                         resource["resourceType"],
                         resource["id"],
                         profile,
                         job.business_key(record),
-                        dumps(resource),
-                        sorted(set(references(resource))),
+                        document,
+                        references(document),
                     )
                 )
             if rows:

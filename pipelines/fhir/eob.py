@@ -230,6 +230,36 @@ def care_team(record: Record, ids: IdMaker) -> list[dict[str, Any]]:
     return team
 
 
+_SECONDARY = (sy.C4BB_DIAGNOSIS_TYPE, "secondary")
+_OTHER = (sy.C4BB_DIAGNOSIS_TYPE, "other")
+
+# Each EOB profile binds its own diagnosis-type value set: a non-principal diagnosis is
+# "secondary" on professional and oral claims but "other" on institutional ones, and admitting
+# or external-cause types exist only where the profile allows them. Types outside a profile's
+# set are carried as the nearest type it has.
+DIAGNOSIS_TYPE_FOR_PROFILE: dict[str, dict[str, tuple[str, str]]] = {
+    "inpatient-institutional": {"secondary": _OTHER, "patientreasonforvisit": _OTHER},
+    "outpatient-institutional": {"secondary": _OTHER, "admitting": _OTHER},
+    "professional-nonclinician": {
+        "other": _SECONDARY,
+        "admitting": _SECONDARY,
+        "externalcauseofinjury": _SECONDARY,
+        "patientreasonforvisit": _SECONDARY,
+    },
+    "oral": {
+        "other": _SECONDARY,
+        "admitting": _SECONDARY,
+        "externalcauseofinjury": _SECONDARY,
+        "patientreasonforvisit": _SECONDARY,
+    },
+}
+
+
+def _diagnosis_type(profile_key: str, system: str, code: str) -> dict[str, Any]:
+    system, code = DIAGNOSIS_TYPE_FOR_PROFILE.get(profile_key, {}).get(code, (system, code))
+    return concept(system, code)
+
+
 def diagnoses(record: Record) -> list[dict[str, Any]]:
     inpatient = record["profile_key"] == "inpatient-institutional"
     entries = []
@@ -237,7 +267,9 @@ def diagnoses(record: Record) -> list[dict[str, Any]]:
         entry: dict[str, Any] = {
             "sequence": code["sequence"],
             "diagnosisCodeableConcept": concept(sy.ICD10CM, code["code"]),
-            "type": [concept(code["type_system"], code["type_code"])],
+            "type": [
+                _diagnosis_type(record["profile_key"], code["type_system"], code["type_code"])
+            ],
         }
         if inpatient and code.get("present_on_admission_code"):
             entry["onAdmission"] = concept(

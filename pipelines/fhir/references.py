@@ -57,10 +57,9 @@ def select_servable(con: duckdb.DuckDBPyConnection, engine: sa.Engine) -> int:
         ).fetchall()
     ]
     con.execute("CREATE OR REPLACE TEMP TABLE known_elsewhere (target VARCHAR)")
-    if outside:
-        con.executemany(
-            "INSERT INTO known_elsewhere VALUES (?)", [[k] for k in served_keys(engine, outside)]
-        )
+    known = sorted(served_keys(engine, outside)) if outside else []
+    if known:
+        con.executemany("INSERT INTO known_elsewhere VALUES (?)", [[k] for k in known])
     held_back = 0
     while True:
         changed = con.execute(

@@ -33,6 +33,7 @@ C4BB_PAYER_ADJUDICATION_STATUS = f"{_C4BB}/CodeSystem/C4BBPayerAdjudicationStatu
 C4BB_SUPPORTING_INFO_TYPE = f"{_C4BB}/CodeSystem/C4BBSupportingInfoType"
 C4BB_CARE_TEAM_ROLE = f"{_C4BB}/CodeSystem/C4BBClaimCareTeamRole"
 C4BB_INSTITUTIONAL_SUBTYPE = f"{_C4BB}/CodeSystem/C4BBInstitutionalClaimSubType"
+C4BB_DIAGNOSIS_TYPE = f"{_C4BB}/CodeSystem/C4BBClaimDiagnosisType"
 C4BB_PROCEDURE_TYPE = f"{_C4BB}/CodeSystem/C4BBClaimProcedureType"
 C4BB_RELATED_CLAIM = f"{_C4BB}/CodeSystem/C4BBRelatedClaimRelationshipCodes"
 C4BB_COMPOUND_LITERAL = f"{_C4BB}/CodeSystem/C4BBCompoundLiteral"

@@ -70,7 +70,9 @@ def test_export_is_deterministic(engine: sa.Engine, tmp_path: Path) -> None:
 
 
 def test_export_removes_stale_type_files(engine: sa.Engine, tmp_path: Path) -> None:
-    load_resources(engine, [[resource("Location", "l1")]], load_time=T0, snapshot_types=["Location"])
+    load_resources(
+        engine, [[resource("Location", "l1")]], load_time=T0, snapshot_types=["Location"]
+    )
     out = tmp_path / "export"
     export_ndjson(engine, out)
     load_resources(engine, [[resource("Patient", "p1")]], load_time=T1, snapshot_types=["Location"])

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -71,7 +73,11 @@ def test_first_load_is_version_one_at_load_time(engine: sa.Engine, write_path: b
         assert (stored.version_id, stored.last_updated, stored.deleted) == (1, T0, False)
         assert stored.resource == {
             **practitioner(rid),
-            "meta": {"profile": [PROFILE], "versionId": "1", "lastUpdated": "2026-12-04T02:00:00+00:00"},
+            "meta": {
+                "profile": [PROFILE],
+                "versionId": "1",
+                "lastUpdated": "2026-12-04T02:00:00+00:00",
+            },
         }
         assert read_history(engine, "Practitioner", rid)[0].resource == stored.resource
 
@@ -149,7 +155,9 @@ def test_snapshot_tombstones_absent_and_revives_returning(engine: sa.Engine) -> 
         "meta": {"profile": [PROFILE], "versionId": "1", "lastUpdated": T0.isoformat()},
     }
 
-    again = load_resources(engine, [roster("a", "b")], load_time=T2, snapshot_types=["Practitioner"])
+    again = load_resources(
+        engine, [roster("a", "b")], load_time=T2, snapshot_types=["Practitioner"]
+    )
 
     assert again.counts["Practitioner"] == TypeCounts(changed=1, unchanged=1)
     back = read_current(engine, "Practitioner", "b")
@@ -251,7 +259,9 @@ def test_content_hash_ignores_version_and_time_only() -> None:
     base = practitioner("a")
     stamped = {**base, "meta": {**base["meta"], "versionId": "3", "lastUpdated": T2.isoformat()}}
     assert content_hash(stamped) == content_hash(base)
-    assert content_hash({**base, "meta": {}}) == content_hash({k: base[k] for k in base if k != "meta"})
+    assert content_hash({**base, "meta": {}}) == content_hash(
+        {k: base[k] for k in base if k != "meta"}
+    )
     assert content_hash({**base, "meta": {"profile": ["other"]}}) != content_hash(base)
     assert content_hash(practitioner("a", family="Jones")) != content_hash(base)
 
@@ -275,3 +285,24 @@ def test_summary_metadata_is_flat_ints() -> None:
     assert metadata["deleted"] == 3
     assert metadata["Practitioner.unchanged"] == 1
     assert all(type(value) is int for value in metadata.values())
+
+
+def test_decimal_amounts_load(engine: sa.Engine) -> None:
+    claim = {"resourceType": "Claim", "id": "c1", "total": {"value": Decimal("12.50")}}
+    load_resources(engine, [[claim]], load_time=T0)
+    stored = read_current(engine, "Claim", "c1")
+    assert stored is not None and stored.resource is not None
+    assert stored.resource["total"]["value"] == 12.5
+    assert content_hash(claim) != content_hash({**claim, "total": {"value": Decimal("12.5")}})
+
+
+def test_concurrent_loads_queue_instead_of_failing(engine: sa.Engine) -> None:
+    def run(prefix: str) -> LoadSummary:
+        batches = [roster(*(f"{prefix}{b}-{n}" for n in range(50))) for b in range(5)]
+        return load_resources(engine, batches, load_time=T0)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        summaries = list(pool.map(run, ["x", "y"]))
+
+    assert [s.counts["Practitioner"].added for s in summaries] == [250, 250]
+    assert row_count(engine, resources_table) == 500
