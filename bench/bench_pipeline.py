@@ -33,7 +33,12 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--claims", type=int, default=100_000)
-    parser.add_argument("--workers", type=int, default=2, help="validation worker processes")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="worker processes for the build and validation stages",
+    )
     parser.add_argument(
         "--database-url", default=None, help="serving store (default: SQLite in a temp dir)"
     )
@@ -57,7 +62,7 @@ def main() -> None:
                 inbox=str(inbox),
                 home=str(work),
                 id_key=DEVELOPMENT_ID_KEY,
-                validation_workers=args.workers,
+                workers=args.workers,
             ),
         }
         before = _peak_rss_mib()

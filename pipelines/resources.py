@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
+from multiprocessing import get_context
 from pathlib import Path
 
 import dagster as dg
@@ -16,6 +18,7 @@ from pipelines.fhir.ids import DEVELOPMENT_ID_KEY, IdMaker
 from serving.store import create_schema, make_engine, serving_database_url
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_WORKERS = min(os.cpu_count() or 1, 4)
 
 
 def default_home() -> str:
@@ -59,10 +62,20 @@ class PipelineSettings(dg.ConfigurableResource):
     inbox: str
     home: str
     id_key: str
-    validation_workers: int = 0
+    workers: int = 0  # worker processes for the build and validation stages; 0 = in process
 
     def ids(self) -> IdMaker:
         return IdMaker.from_secret(self.id_key)
+
+    @contextmanager
+    def worker_pool(self) -> Iterator[Executor | None]:
+        """Worker processes for the CPU-bound stages, or None to work in this process."""
+        if self.workers < 2:
+            yield None
+            return
+        # spawn, not fork: the asset process holds DuckDB and Dagster threads a fork would copy.
+        with ProcessPoolExecutor(self.workers, mp_context=get_context("spawn")) as pool:
+            yield pool
 
     @property
     def export_dir(self) -> Path:
@@ -83,6 +96,6 @@ def default_resources() -> dict[str, dg.ConfigurableResource]:
             inbox=default_inbox(),
             home=home,
             id_key=id_key,
-            validation_workers=int(os.environ.get("INTEROP_VALIDATION_WORKERS", "0")),
+            workers=int(os.environ.get("INTEROP_WORKERS", str(DEFAULT_WORKERS))),
         ),
     }

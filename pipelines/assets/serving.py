@@ -7,6 +7,7 @@ import duckdb
 import orjson
 
 from pipelines.fhir.references import select_servable, served_keys
+from pipelines.gc_pause import gc_paused
 from pipelines.resources import PipelineSettings, ServingStore, StagingDatabase
 from serving.export import export_ndjson
 from serving.load import load_resources
@@ -50,7 +51,8 @@ def served_resources(staging: StagingDatabase, serving: ServingStore) -> dg.Mate
         held_back = select_servable(con, engine)
         _quarantine_unresolved(con)
         load_time = con.execute("SELECT max(load_time) FROM current_load").fetchone()[0]
-        summary = load_resources(engine, _servable_batches(con), load_time=load_time)
+        with gc_paused():
+            summary = load_resources(engine, _servable_batches(con), load_time=load_time)
     return dg.MaterializeResult(
         metadata={
             "held_back_unresolved": held_back,

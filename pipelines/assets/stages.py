@@ -5,8 +5,6 @@ same stage assets and reconciliation check, so every domain is accounted for the
 """
 
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -133,7 +131,7 @@ def _fhir_asset(plan: DomainPlan) -> dg.AssetsDefinition:
         description=f"FHIR resources built from the staged {plan.domain} records, one per profile instance.",
     )
     def fhir(staging: StagingDatabase, settings: PipelineSettings) -> dg.MaterializeResult:
-        with staging.connect() as con:
+        with staging.connect() as con, settings.worker_pool() as executor:
             load = current_load(con, plan.domain)
             counts = build_resources(
                 con,
@@ -143,6 +141,7 @@ def _fhir_asset(plan: DomainPlan) -> dg.AssetsDefinition:
                 load_id=load.load_id,
                 domain=plan.domain,
                 setup=plan.build_setup,
+                executor=executor,
             )
         return dg.MaterializeResult(
             metadata={
@@ -162,9 +161,7 @@ def _validated_asset(plan: DomainPlan) -> dg.AssetsDefinition:
         description=f"The {plan.domain} resources checked against their profiles; failures are quarantined.",
     )
     def validated(staging: StagingDatabase, settings: PipelineSettings) -> dg.MaterializeResult:
-        workers = settings.validation_workers
-        pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else nullcontext()
-        with staging.connect() as con, pool as executor:
+        with staging.connect() as con, settings.worker_pool() as executor:
             load = current_load(con, plan.domain)
             invalid = validate_resources(con, plan.domain, executor)
             con.execute(

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import orjson
@@ -20,10 +20,13 @@ import pyarrow as pa
 
 from pipelines.fhir.ids import IdMaker
 from pipelines.fhir.validation import validate
+from pipelines.gc_pause import gc_paused
 
 Record = dict[str, Any]
 Resource = dict[str, Any]
 Builder = Callable[[Record, IdMaker, str], Resource]
+T = TypeVar("T")
+BuiltRow = tuple[str, str, str, str, str, list[str]]
 
 BATCH_ROWS = 2_000
 
@@ -91,6 +94,48 @@ def _resource_table(
     )
 
 
+def build_batch(
+    job: BuildJob, batch: pa.RecordBatch, ids: IdMaker, last_updated: str
+) -> list[BuiltRow]:
+    """Build every record of one Arrow batch: (type, id, profile, business key, JSON, references)."""
+    rows = []
+    with gc_paused():
+        for record in batch.to_pylist():
+            resource = job.builder(record, ids, last_updated)
+            document = dumps(resource)
+            rows.append(
+                (
+                    resource["resourceType"],
+                    resource["id"],
+                    resource["meta"]["profile"][0],
+                    job.business_key(record),
+                    document,
+                    references(document),
+                )
+            )
+    return rows
+
+
+def ordered_map(
+    executor: Executor | None,
+    function: Callable[..., T],
+    argument_tuples: Iterator[tuple],
+    window: int = 4,
+) -> Iterator[T]:
+    """function(*arguments) for each tuple, in order; in worker processes with a bounded backlog."""
+    if executor is None:
+        for arguments in argument_tuples:
+            yield function(*arguments)
+        return
+    pending: deque[Future[T]] = deque()
+    for arguments in argument_tuples:
+        pending.append(executor.submit(function, *arguments))
+        if len(pending) >= window:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
 def build_resources(
     con: duckdb.DuckDBPyConnection,
     jobs: list[BuildJob],
@@ -100,6 +145,7 @@ def build_resources(
     load_id: str,
     domain: str,
     setup: tuple[str, ...] = (),
+    executor: Executor | None = None,
 ) -> Counter[str]:
     """Replace the domain's rows in fhir_resources with what the jobs build; counts per profile."""
     con.execute(FHIR_DDL)
@@ -110,32 +156,20 @@ def build_resources(
     reader_con = con.cursor()
     for job in jobs:
         batches = reader_con.sql(job.sql).to_arrow_reader(BATCH_ROWS)
-        for batch in batches:
-            rows = []
-            for record in batch.to_pylist():
-                resource = job.builder(record, ids, last_updated)
-                profile = resource["meta"]["profile"][0]
-                counts[profile] += 1
-                document = dumps(resource)
-                rows.append(
-                    (
-                        resource["resourceType"],
-                        resource["id"],
-                        profile,
-                        job.business_key(record),
-                        document,
-                        references(document),
-                    )
-                )
-            if rows:
-                con.register("built_batch", _resource_table(rows, load_id, domain))
-                con.execute("INSERT INTO fhir_resources BY NAME SELECT * FROM built_batch")
-                con.unregister("built_batch")
+        tasks = ((job, batch, ids, last_updated) for batch in batches)
+        for rows in ordered_map(executor, build_batch, tasks):
+            if not rows:
+                continue
+            counts.update(row[2] for row in rows)
+            con.register("built_batch", _resource_table(rows, load_id, domain))
+            con.execute("INSERT INTO fhir_resources BY NAME SELECT * FROM built_batch")
+            con.unregister("built_batch")
     return counts
 
 
-def _validate_documents(documents: list[str]) -> list[list[str]]:
-    return [validate(orjson.loads(document)) for document in documents]
+def _validate_chunk(row_ids: list[int], documents: list[str]) -> tuple[list[int], list[list[str]]]:
+    with gc_paused():
+        return row_ids, [validate(orjson.loads(document)) for document in documents]
 
 
 def _store_outcomes(
@@ -153,25 +187,6 @@ def _store_outcomes(
     con.unregister("validation_batch")
 
 
-def _outcomes(
-    chunks: Iterator[dict[str, list]], executor: Executor | None, window: int
-) -> Iterator[tuple[list[int], list[list[str]]]]:
-    """(row ids, issues) per chunk, validated in worker processes with a bounded backlog."""
-    if executor is None:
-        for chunk in chunks:
-            yield chunk["rowid"], _validate_documents(chunk["resource"])
-        return
-    pending: deque[tuple[list[int], Future[list[list[str]]]]] = deque()
-    for chunk in chunks:
-        pending.append((chunk["rowid"], executor.submit(_validate_documents, chunk["resource"])))
-        if len(pending) >= window:
-            row_ids, future = pending.popleft()
-            yield row_ids, future.result()
-    while pending:
-        row_ids, future = pending.popleft()
-        yield row_ids, future.result()
-
-
 def validate_resources(
     con: duckdb.DuckDBPyConnection, domain: str, executor: Executor | None = None
 ) -> Counter[str]:
@@ -182,10 +197,11 @@ def validate_resources(
         params={"domain": domain},
     ).to_arrow_reader(BATCH_ROWS)
     chunks = (batch.to_pydict() for batch in batches)
+    tasks = ((chunk["rowid"], chunk["resource"]) for chunk in chunks)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE validation_outcome (row_id BIGINT, valid BOOLEAN, issues VARCHAR)"
     )
-    for row_ids, issues_per_row in _outcomes(chunks, executor, window=4):
+    for row_ids, issues_per_row in ordered_map(executor, _validate_chunk, tasks):
         _store_outcomes(con, row_ids, issues_per_row)
     con.execute(
         "UPDATE fhir_resources f SET valid = o.valid, issues = o.issues "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pipelines.canonical import records as sql
 from pipelines.fhir.build import BuildJob
 from pipelines.fhir.claim_providers import build_provider, provider_key
@@ -16,29 +18,49 @@ from pipelines.fhir.members import (
     related_person_key,
 )
 
+Record = dict[str, Any]
+
 RELATED_PERSON_RECORDS = f"""
 SELECT * FROM ({sql.COVERAGE_RECORDS}) c WHERE c.relationship <> 'self'
 QUALIFY row_number() OVER (PARTITION BY c.member_id, c.subscriber_id ORDER BY c.coverage_start_date DESC) = 1
 ORDER BY c.member_id, c.subscriber_id
 """
 
+
+# Business keys are named functions, not lambdas, so jobs can travel to worker processes.
+def payer_record_key(record: Record) -> str:
+    return payer_key(record["payer_id"])
+
+
+def member_record_key(record: Record) -> str:
+    return record["member_id"]
+
+
+def coverage_record_key(record: Record) -> str:
+    return coverage_key(record["member_id"], record["plan_id"], record["coverage_start_date"])
+
+
+def related_person_record_key(record: Record) -> str:
+    return related_person_key(record["member_id"], record["subscriber_id"])
+
+
+def provider_record_key(record: Record) -> str:
+    return provider_key(record["npi"])
+
+
+def claim_record_key(record: Record) -> str:
+    return record["claim_id"]
+
+
 MEMBER_JOBS = [
-    BuildJob(sql.PAYER_RECORDS, build_payer, lambda r: payer_key(r["payer_id"])),
-    BuildJob(sql.PATIENT_RECORDS, build_patient, lambda r: r["member_id"]),
-    BuildJob(
-        sql.COVERAGE_RECORDS,
-        build_coverage,
-        lambda r: coverage_key(r["member_id"], r["plan_id"], r["coverage_start_date"]),
-    ),
-    BuildJob(
-        RELATED_PERSON_RECORDS,
-        build_related_person,
-        lambda r: related_person_key(r["member_id"], r["subscriber_id"]),
-    ),
+    BuildJob(sql.PAYER_RECORDS, build_payer, payer_record_key),
+    BuildJob(sql.PATIENT_RECORDS, build_patient, member_record_key),
+    BuildJob(sql.COVERAGE_RECORDS, build_coverage, coverage_record_key),
+    BuildJob(RELATED_PERSON_RECORDS, build_related_person, related_person_record_key),
 ]
 
 CLAIM_JOBS = [
-    BuildJob(sql.PROVIDER_RECORDS, build_provider, lambda r: provider_key(r["npi"])),
-    BuildJob(sql.medical_claim_records(), build_eob, lambda r: r["claim_id"]),
-    BuildJob(sql.pharmacy_claim_records(), build_eob, lambda r: r["claim_id"]),
+    BuildJob(sql.PROVIDER_RECORDS, build_provider, provider_record_key),
+    BuildJob(sql.medical_claim_records(), build_eob, claim_record_key),
+    BuildJob(sql.pharmacy_claim_records(), build_eob, claim_record_key),
 ]
