@@ -54,6 +54,7 @@ AMOUNT_FIELDS = (
     "coinsurance_amount",
     "copay_amount",
     "noncovered_amount",
+    "discount_amount",
     "member_liability_amount",
 )
 

@@ -26,6 +26,7 @@ AMOUNT_CATEGORIES: tuple[tuple[str, str, str], ...] = (
     ("copay_amount", sy.ADJUDICATION, "copay"),
     ("coinsurance_amount", sy.C4BB_ADJUDICATION, "coinsurance"),
     ("noncovered_amount", sy.C4BB_ADJUDICATION, "noncovered"),
+    ("discount_amount", sy.C4BB_ADJUDICATION, "discount"),
     ("member_liability_amount", sy.C4BB_ADJUDICATION, "memberliability"),
     ("ingredient_cost_amount", sy.C4BB_ADJUDICATION, "drugcost"),
 )

@@ -45,6 +45,7 @@ AMOUNT_FIELDS = (
     "coinsurance_amount",
     "copay_amount",
     "noncovered_amount",
+    "discount_amount",
     "member_liability_amount",
 )
 
@@ -501,7 +502,7 @@ class ClaimGenerator:
         codes: list[dict[str, str]],
         pricing: Pricing,
     ) -> None:
-        totals: Iterable[int] = (0,) * 8
+        totals: Iterable[int] = (0,) * len(AMOUNT_FIELDS)
         share = CostShare(pricing.deductible, pricing.coinsurance_cap)
         claim_denial = header["denial_reason_code"]
         for line in lines:
@@ -663,7 +664,12 @@ class ClaimGenerator:
         else:
             allowed, copay = cost * 85 // 100, 0
             coinsurance = allowed * 30 // 100
-        noncovered = submitted - allowed
+        in_network = row["network_status_code"] == "I"
+        if row["denial_reason_code"]:
+            noncovered, discount = submitted, 0
+        else:
+            noncovered, discount = _reductions(submitted, allowed, in_network)
+        owed_beyond_cost_sharing = 0 if in_network else noncovered
         amounts = (
             submitted,
             allowed,
@@ -672,7 +678,8 @@ class ClaimGenerator:
             coinsurance,
             copay,
             noncovered,
-            copay + coinsurance + noncovered,
+            discount,
+            copay + coinsurance + owed_beyond_cost_sharing,
         )
         row["ingredient_cost_amount"] = money(ingredient_cost)
         row["dispensing_fee_amount"] = money(fee)
@@ -688,7 +695,9 @@ def _adjudicate_line(
     """Amounts of one line in AMOUNT_FIELDS order; draws down the claim's cost sharing."""
     submitted = line.submitted
     if denial:
-        return (submitted, 0, 0, 0, 0, 0, submitted, submitted)
+        # A network provider writes a denied line off; an out-of-network one may bill the member.
+        liability = 0 if pricing.in_network else submitted
+        return (submitted, 0, 0, 0, 0, 0, submitted, 0, liability)
     allowed = submitted * pricing.allowed_pct // 100
     deductible = coinsurance = copay = 0
     if not (line.benefit == "preventive" and pricing.in_network):
@@ -701,10 +710,17 @@ def _adjudicate_line(
         percent = COINSURANCE.get((line.benefit, pricing.in_network), default)
         coinsurance = min((allowed - copay - deductible) * percent // 100, share.coinsurance)
         share.coinsurance -= coinsurance
-    noncovered = submitted - allowed
+    noncovered, discount = _reductions(submitted, allowed, pricing.in_network)
     paid = allowed - deductible - coinsurance - copay
     liability = deductible + coinsurance + copay + noncovered
-    return (submitted, allowed, paid, deductible, coinsurance, copay, noncovered, liability)
+    return (submitted, allowed, paid, deductible, coinsurance, copay, noncovered, discount, liability)
+
+
+def _reductions(submitted: int, allowed: int, in_network: bool) -> tuple[int, int]:
+    """(noncovered, discount): in network the gap to the allowed amount is the contractual
+    discount the provider writes off; out of network it is not covered and the member may owe it."""
+    gap = submitted - allowed
+    return (0, gap) if in_network else (gap, 0)
 
 
 def _rx_copay(row: dict[str, str]) -> int:

@@ -265,3 +265,24 @@ def test_pharmacy_claim_and_compound_ingredients(compound: bool) -> None:
     assert product == ("compound" if compound else "00093742456")
     assert len(eob["item"][0].get("detail", [])) == (2 if compound else 0)
     assert eob["careTeam"][0]["role"]["coding"][0]["code"] == "prescribing"
+
+
+@pytest.mark.parametrize(
+    ("profile_key", "source_type", "expected"),
+    [
+        ("professional-nonclinician", "other", "secondary"),
+        ("oral", "externalcauseofinjury", "secondary"),
+        ("outpatient-institutional", "secondary", "other"),
+        ("inpatient-institutional", "admitting", "admitting"),
+        ("inpatient-institutional", "secondary", "other"),
+    ],
+)
+def test_diagnosis_type_is_carried_in_the_profiles_own_value_set(
+    profile_key: str, source_type: str, expected: str
+) -> None:
+    record = _claim(profile_key, lines=[_line(1, place_of_service_code="11", revenue_code="0450")])
+    record["diagnoses"].append(
+        {"sequence": 2, "code": "E11.9", "type_system": "x", "type_code": source_type}
+    )
+    eob = build_eob(record, IDS, NOW)
+    assert eob["diagnosis"][1]["type"][0]["coding"][0]["code"] == expected

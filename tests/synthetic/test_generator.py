@@ -46,6 +46,7 @@ AMOUNTS = (
     "COINSURANCE_AMOUNT",
     "COPAY_AMOUNT",
     "NONCOVERED_AMOUNT",
+    "DISCOUNT_AMOUNT",
     "MEMBER_LIABILITY_AMOUNT",
 )
 NPI_COLUMNS = {
@@ -244,9 +245,12 @@ def check_amounts(row: dict[str, str], in_network: bool) -> None:
     assert a["ALLOWED_AMOUNT"] <= a["SUBMITTED_AMOUNT"]
     cost_sharing = a["DEDUCTIBLE_AMOUNT"] + a["COINSURANCE_AMOUNT"] + a["COPAY_AMOUNT"]
     assert a["PAID_AMOUNT"] == a["ALLOWED_AMOUNT"] - cost_sharing
-    assert a["MEMBER_LIABILITY_AMOUNT"] == cost_sharing + a["NONCOVERED_AMOUNT"]
-    if in_network:
-        assert a["NONCOVERED_AMOUNT"] == a["SUBMITTED_AMOUNT"] - a["ALLOWED_AMOUNT"]
+    reductions = a["NONCOVERED_AMOUNT"] + a["DISCOUNT_AMOUNT"]
+    assert a["SUBMITTED_AMOUNT"] == a["ALLOWED_AMOUNT"] + reductions
+    # In network the provider writes off the discount and denied lines; out of network the
+    # member may owe what is not covered.
+    owed = 0 if in_network else a["NONCOVERED_AMOUNT"]
+    assert a["MEMBER_LIABILITY_AMOUNT"] == cost_sharing + owed
 
 
 def test_amounts_reconcile_on_lines_headers_and_fills(drop: dict) -> None:
