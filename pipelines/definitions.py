@@ -32,4 +32,7 @@ defs = dg.Definitions(
     jobs=[nightly_job],
     schedules=[nightly_schedule],
     resources=default_resources(),
+    # The staging DuckDB file takes one writer process at a time, so the steps of a run share
+    # one process; parallelism lives inside the heavy stages (worker pools) instead.
+    executor=dg.in_process_executor,
 )
