@@ -5,7 +5,11 @@ from __future__ import annotations
 import dagster as dg
 
 from pipelines.assets import claims, members, serving
+from pipelines.ingest.layouts import check_all_layouts
 from pipelines.resources import default_resources
+
+# A malformed layout file fails here, when the code location loads, naming the file and key.
+check_all_layouts()
 
 all_assets = [*members.assets, *claims.assets, serving.served_resources, serving.bulk_export]
 all_checks = [

@@ -194,6 +194,27 @@ INGREDIENT_RULES = [
     )
 ]
 
+PROVIDER_RULES = [
+    RowRule(
+        "unknown_entity_type",
+        "ENTITY_TYPE_CODE",
+        "t.entity_type_code NOT IN ('1', '2')",
+        "ENTITY_TYPE_CODE must be 1 (individual) or 2 (organization), as in NPPES",
+    ),
+    RowRule(
+        "missing_provider_name",
+        "LAST_NAME",
+        "t.entity_type_code = '1' AND t.last_name IS NULL",
+        "LAST_NAME is required for an individual provider (ENTITY_TYPE_CODE 1)",
+    ),
+    RowRule(
+        "missing_provider_name",
+        "ORGANIZATION_NAME",
+        "t.entity_type_code = '2' AND t.organization_name IS NULL",
+        "ORGANIZATION_NAME is required for an organization (ENTITY_TYPE_CODE 2)",
+    ),
+]
+
 KIND_RULES = {
     CLAIM_HEADER.kind: HEADER_RULES,
     CLAIM_LINE.kind: LINE_RULES,
@@ -259,6 +280,7 @@ def stage_claims(con: duckdb.DuckDBPyConnection, load_id: str) -> None:
     """Type and check this load's claim rows; merge whole good claims into the canonical tables."""
     layouts = _layouts_by_kind()
     check_kind(con, layouts[PROVIDER.kind], PROVIDER)
+    add_rules(con, PROVIDER.kind, PROVIDER_RULES)
     finalize_kind(con, layouts[PROVIDER.kind], PROVIDER, load_id, DOMAIN)
     merge_into_canonical(con, PROVIDER)
     for spec in KINDS[1:]:

@@ -114,4 +114,19 @@ def load_layout(path: Path) -> Layout:
 def load_domain_layouts(domain: str, sources_dir: Path = SOURCES_DIR) -> tuple[Layout, ...]:
     """All layouts of one domain folder (mappings/sources/<domain>/*.yaml), sorted by file name."""
     folder = sources_dir / domain
-    return tuple(load_layout(path) for path in sorted(folder.glob("*.yaml")))
+    layouts = tuple(load_layout(path) for path in sorted(folder.glob("*.yaml")))
+    seen: dict[str, Path | None] = {}
+    for layout in layouts:
+        if layout.kind in seen:
+            raise LayoutError(
+                f"{layout.path}: key 'kind': {layout.kind} is already read by {seen[layout.kind]}; "
+                "a domain has one layout per kind"
+            )
+        seen[layout.kind] = layout.path
+    return layouts
+
+
+def check_all_layouts(sources_dir: Path = SOURCES_DIR) -> None:
+    """Load every layout so that a malformed one stops the code location from starting."""
+    for folder in sorted(p for p in sources_dir.iterdir() if p.is_dir()):
+        load_domain_layouts(folder.name, sources_dir)

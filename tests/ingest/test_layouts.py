@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.canonical.schema import CANONICAL_KINDS
-from pipelines.ingest.layouts import SOURCES_DIR, LayoutError, load_layout
+from pipelines.ingest.layouts import SOURCES_DIR, LayoutError, load_domain_layouts, load_layout
 
 SHIPPED = sorted(SOURCES_DIR.glob("*/*.yaml"))
 
@@ -81,3 +81,13 @@ def test_unknown_kind_and_bad_yaml_are_named(tmp_path: Path) -> None:
         load_layout(_write(tmp_path, VALID_HEAD.replace("kind: claim_code", "kind: claims")))
     with pytest.raises(LayoutError, match="not valid YAML"):
         load_layout(_write(tmp_path, "kind: [unclosed\n"))
+
+
+def test_two_layouts_of_one_kind_in_a_domain_are_refused(tmp_path: Path) -> None:
+    domain = tmp_path / "claims"
+    domain.mkdir()
+    body = VALID_HEAD + "  DX: {field: code, type: code, required: true}\n"
+    (domain / "a.yaml").write_text(body)
+    (domain / "b.yaml").write_text(body)
+    with pytest.raises(LayoutError, match=r"b\.yaml: key 'kind': claim_code is already read by"):
+        load_domain_layouts("claims", tmp_path)
