@@ -8,6 +8,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from pipelines.conformance.cli import add_commands as add_conformance_commands
+
 
 def _run(args: argparse.Namespace) -> int:
     """Materialize the whole asset graph in this process and report the checks."""
@@ -81,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.set_defaults(func=_export)
 
+    add_conformance_commands(commands)
     return parser
 
 

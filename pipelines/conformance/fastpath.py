@@ -1,0 +1,440 @@
+"""The fast path: per element definition, a closure that answers "would the full walk find nothing?".
+
+Most resources are valid, so the validator first runs these closures (no paths, no messages, set
+operations for required and unknown keys); only when one says no does it run the full walk that
+builds the issues. Root-level warning invariants (e.g. dom-6) are reported directly, since their path
+is the resource itself. `tests/conformance/test_fastpath.py` checks both paths agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from pipelines.conformance.native_invariants import native_for
+from pipelines.conformance.rules import Node
+
+if TYPE_CHECKING:
+    from pipelines.conformance.validator import Ctx, Validator
+
+Check = Callable[[Any, "Ctx"], bool]
+# Datatypes that repeat across resources (codes, identifier types, quantities): memoized by JSON text.
+MEMO_TYPES = frozenset({"CodeableConcept", "Coding", "Identifier", "Quantity"})
+MEMO_LIMIT = 2_000
+
+
+def _never(value: Any, ctx: Ctx) -> bool:
+    return False
+
+
+class FastPath:
+    """Builds and caches the closures; owned by one Validator."""
+
+    def __init__(self, validator: Validator) -> None:
+        self.v = validator
+        self._objects: dict[tuple[int, str, bool], Check] = {}
+        self._items: dict[tuple[int, str], Check] = {}
+
+    # ------------------------------------------------------------ objects
+    def object_check(self, node: Node, tcode: str, is_root: bool = False) -> Check:
+        key = (id(node), tcode, is_root)
+        fn = self._objects.get(key)
+        if fn is None:
+            self._objects[key] = self._lazy(node, tcode, is_root)  # recursion guard
+            fn = self._build_object(node, tcode, is_root)
+            self._objects[key] = fn
+        return fn
+
+    def _lazy(self, node: Node, tcode: str, is_root: bool) -> Check:
+        def fn(obj: Any, ctx: Ctx) -> bool:
+            return self._objects[(id(node), tcode, is_root)](obj, ctx)
+
+        return fn
+
+    def _build_object(self, node: Node, tcode: str, is_root: bool, as_item: bool = False) -> Check:
+        """The object check; `as_item` folds in the checks on the value itself (one call less)."""
+        v = self.v
+        plan = v._plan(node, tcode, is_root)
+        handlers: dict[str, Check] = {}
+        for key, (child, t, _primitive) in plan.keys.items():
+            handlers[key] = self._element_check(child, t)
+        element = v.rules.base_type("Element")
+        prim_ext = self.item_check(element.root, "Element") if element and element.root else _never
+        for key in plan.primitive_keys:
+            handlers["_" + key] = self._primitive_extension_check(prim_ext)
+        if is_root:
+            handlers["resourceType"] = lambda value, ctx: True
+        handlers["fhir_comments"] = lambda value, ctx: True
+        # each group is (value key, `_` key, other choice keys...); usually the value key is there
+        groups = [frozenset(keys) for _child, keys in plan.required]
+        primary = frozenset(keys[0] for _child, keys in plan.required)
+        invariants = self._invariant_checks(plan.invs, plan.type_path, is_root)
+
+        get = handlers.get
+
+        def check(obj: Any, ctx: Ctx) -> bool:
+            if primary and not primary <= obj.keys():
+                for group in groups:
+                    if group.isdisjoint(obj.keys()):
+                        return False
+            for key, value in obj.items():
+                h = get(key)
+                if h is None or not h(value, ctx):
+                    return False
+            for inv in invariants:  # noqa: SIM110 - a plain loop is faster than all() on the hot path
+                if not inv(obj, ctx):
+                    return False
+            return True
+
+        def plain(obj: Any, ctx: Ctx) -> bool:
+            if primary and not primary <= obj.keys():
+                for group in groups:
+                    if group.isdisjoint(obj.keys()):
+                        return False
+            for key, value in obj.items():
+                h = get(key)
+                if h is None or not h(value, ctx):
+                    return False
+            return True
+
+        if not as_item:
+            return check if invariants else plain
+
+        def item(obj: Any, ctx: Ctx) -> bool:
+            if type(obj) is not dict or not obj or "resourceType" in obj:
+                return False
+            if len(obj) == 1 and "id" in obj:
+                return False
+            if primary and not primary <= obj.keys():
+                for group in groups:
+                    if group.isdisjoint(obj.keys()):
+                        return False
+            for key, value in obj.items():
+                h = get(key)
+                if h is None or not h(value, ctx):
+                    return False
+            for inv in invariants:  # noqa: SIM110 - a plain loop is faster than all() on the hot path
+                if not inv(obj, ctx):
+                    return False
+            return True
+
+        return item
+
+    def _invariant_checks(
+        self, keys: tuple[str, ...], type_path: str, is_root: bool
+    ) -> list[Check]:
+        v = self.v
+        out: list[Check] = []
+        for key in keys:
+            inv = v.rules.invariants[key]
+            expression, severity = inv["expression"], inv["severity"]
+            native = native_for(expression)
+            warn_here = is_root and severity != "error"
+            message = f"{inv['key']}: {inv['human']} [{expression}]"
+
+            def check(
+                obj: Any,
+                ctx: Ctx,
+                key: str = key,
+                native: Any = native,
+                expression: str = expression,
+                warn_here: bool = warn_here,
+                message: str = message,
+            ) -> bool:
+                ok = None
+                if native is not None:
+                    try:
+                        ok = native(obj, ctx)
+                    except LookupError:
+                        ok = None
+                    except (AttributeError, TypeError):
+                        return False
+                else:
+                    ok = v.engine.evaluate(expression, obj, type_path, ctx.resource, ctx.root)
+                if ok is None:
+                    v.not_evaluable.add(key)
+                    return True
+                if ok:
+                    return True
+                if warn_here:
+                    ctx.add("warning", "invariant", ctx.resource["resourceType"], message)
+                    return True
+                return False
+
+            out.append(check)
+        return out
+
+    # ----------------------------------------------------------- elements
+    def _element_check(self, child: Node, tcode: str) -> Check:
+        if child.max == 0:
+            return _never
+        if child.slicing is not None and child.slices:
+            return self._sliced_check(child, tcode)
+        item = self.item_check(child, tcode)
+        if not child.arr:
+            return item
+        lo, hi = child.min, child.max
+
+        def array(value: Any, ctx: Ctx) -> bool:
+            if type(value) is not list or not value:
+                return False
+            n = len(value)
+            if n < lo or 0 <= hi < n:
+                return False
+            for x in value:  # noqa: SIM110 - a plain loop is faster than all() on the hot path
+                if not item(x, ctx):
+                    return False
+            return True
+
+        return array
+
+    def _sliced_check(self, node: Node, tcode: str) -> Check:
+        from pipelines.conformance import validator as vmod
+
+        v = self.v
+        if node.matchers is None:
+            node.matchers = v._build_matchers(node)
+        matchers = node.matchers
+        if any(ms is None for _, ms in matchers):
+            return _never  # a slice we cannot recognise: let the full walk report it
+        base_item = self.item_check(node, tcode)
+        slice_items = []
+        for snode, _ in matchers:
+            stype = snode.types[0][0] if len(snode.types) == 1 else tcode
+            slice_items.append(self.item_check(snode, stype if not node.is_choice else tcode))
+        mins = [s.min for s, _ in matchers]
+        maxs = [s.max for s, _ in matchers]
+        closed = node.slicing.get("r") == "closed"
+        lo, hi, arr = node.min, node.max, node.arr
+        tests = [ms for _, ms in matchers]
+        index = v.slice_index(node, matchers)
+        find_slice = vmod.find_slice
+
+        dpaths = [d[1] for d in node.slicing["d"]]
+        # one plain child name as discriminator path (e.g. `category`, `url`): key on its JSON
+        simple = len(dpaths) == 1 and dpaths[0].isidentifier()
+        single = dpaths[0] if simple and node.slicing["d"][0][0] != "type" else None
+        slice_memo: dict[tuple, int] = {}
+        values_at = vmod._values_at
+
+        def which(x: Any) -> int:
+            if index is not None:
+                return find_slice(matchers, index, x, tcode)
+            try:
+                if single is not None:
+                    key = (orjson.dumps(x.get(single)),) if type(x) is dict else ("",)
+                else:
+                    key = (
+                        orjson.dumps([values_at(x, p) for p in dpaths]),
+                        x.get("resourceType") if type(x) is dict else None,
+                    )
+            except TypeError:
+                return find_slice(matchers, index, x, tcode)
+            hit = slice_memo.get(key)
+            if hit is None:
+                hit = find_slice(matchers, index, x, tcode)
+                if len(slice_memo) > MEMO_LIMIT:
+                    slice_memo.clear()
+                slice_memo[key] = hit
+            return hit
+
+        def sliced(value: Any, ctx: Ctx) -> bool:
+            if arr:
+                if type(value) is not list or not value:
+                    return False
+                items = value
+            else:
+                if type(value) is list:
+                    return False
+                items = [value]
+            n = len(items)
+            if n < lo or 0 <= hi < n:
+                return False
+            counts = [0] * len(tests)
+            for x in items:
+                hit = which(x)
+                if hit < 0:
+                    if closed or not base_item(x, ctx):
+                        return False
+                    continue
+                counts[hit] += 1
+                if not slice_items[hit](x, ctx):
+                    return False
+            for c, mn, mx in zip(counts, mins, maxs, strict=True):
+                if c < mn or 0 <= mx < c:
+                    return False
+            return True
+
+        return sliced
+
+    def _primitive_extension_check(self, element_item: Check) -> Check:
+        def check(value: Any, ctx: Ctx) -> bool:
+            if type(value) is list:
+                return all(x is None or element_item(x, ctx) for x in value)
+            return element_item(value, ctx)
+
+        return check
+
+    # -------------------------------------------------------------- items
+    def item_check(self, node: Node, tcode: str) -> Check:
+        key = (id(node), tcode)
+        fn = self._items.get(key)
+        if fn is None:
+            items = self._items
+
+            def lazy(value: Any, ctx: Ctx) -> bool:  # recursion guard while building
+                return items[key](value, ctx)
+
+            items[key] = lazy
+            fn = self._primitive(node, tcode) if tcode[0].islower() else self._complex(node, tcode)
+            items[key] = fn
+        return fn
+
+    def _primitive(self, node: Node, tcode: str) -> Check:
+        from pipelines.conformance import validator as vmod
+
+        v = self.v
+        regex = v._regex.get(tcode, vmod._MISSING)
+        if regex is vmod._MISSING:
+            regex = v._make_regex(tcode)
+        fixed, pattern = node.fixed, node.pattern
+        codes = v.rules.codes(node.vs) if node.vs is not None and tcode in vmod.CODED else None
+        json_types = vmod.JSON_TYPES.get(tcode)
+        int_min = vmod.INT_MIN.get(tcode)
+        is_bool = tcode == "boolean"
+        is_date = tcode in vmod.DATE_TYPES
+        bare = codes[1] if codes is not None else None
+
+        if (
+            json_types is None
+            and fixed is None
+            and pattern is None
+            and bare is None
+            and not is_date
+        ):
+            if regex is None:
+                return lambda value, ctx: type(value) is str
+            return lambda value, ctx: type(value) is str and regex(value) is not None
+
+        def check(value: Any, ctx: Ctx) -> bool:
+            if json_types is not None:
+                if (type(value) is bool) != is_bool or not isinstance(value, json_types):
+                    return False
+                if int_min is not None and (type(value) is not int or value < int_min):
+                    return False
+            else:
+                if type(value) is not str:
+                    return False
+                if regex is not None and regex(value) is None:
+                    return False
+                if is_date and len(value) >= 10 and not vmod._real_date(value[:10]):
+                    return False
+            if fixed is not None and value != fixed:
+                return False
+            if pattern is not None and value != pattern:
+                return False
+            return bare is None or (type(value) is str and value in bare)
+
+        return check
+
+    def _complex(self, node: Node, tcode: str) -> Check:
+        from pipelines.conformance import validator as vmod
+
+        v = self.v
+        if tcode == "Resource":
+            return _never  # contained and bundled resources take the full walk
+        fixed, pattern = node.fixed, node.pattern
+        codes = v.rules.codes(node.vs) if node.vs is not None and tcode in vmod.CODED else None
+        targets = (
+            v.reference_targets(node) if tcode == "Reference" and node.target_profiles else None
+        )
+        plain_value = fixed is None and pattern is None and codes is None and targets is None
+        if tcode != "Extension" and plain_value:
+            fused = self._build_object(node, tcode, False, as_item=True)
+            return self._memoized(fused) if tcode in MEMO_TYPES else fused
+        inner = self._extension(node) if tcode == "Extension" else self.object_check(node, tcode)
+        reference_type = vmod.reference_type
+
+        def check(value: Any, ctx: Ctx) -> bool:
+            if type(value) is not dict or "resourceType" in value:
+                return False
+            if not value or (len(value) == 1 and "id" in value):
+                return False
+            if not inner(value, ctx):
+                return False
+            if fixed is not None and value != fixed:
+                return False
+            if targets is not None:
+                kind = reference_type(value.get("reference"), ctx.root)
+                if kind is not None and kind not in targets:
+                    return False
+            if pattern is not None and not vmod.pattern_matches(pattern, value):
+                return False
+            return codes is None or vmod._in_codes(value, tcode, codes)
+
+        return self._memoized(check) if tcode in MEMO_TYPES else check
+
+    @staticmethod
+    def _memoized(check: Check) -> Check:
+        memo: dict[bytes, bool] = {}
+
+        def memoized(value: Any, ctx: Ctx) -> bool:
+            try:
+                raw = orjson.dumps(value)
+            except TypeError:
+                return False
+            hit = memo.get(raw)
+            if hit is None:
+                if b'"#' in raw:  # local references depend on the resource around them
+                    return check(value, ctx)
+                hit = check(value, ctx)
+                if len(memo) > MEMO_LIMIT:
+                    memo.clear()
+                memo[raw] = hit
+            return hit
+
+        return memoized
+
+    def _extension(self, node: Node) -> Check:
+        v = self.v
+        profiles = [p for _, ps in node.types for p in ps]
+        by_url = node.path.endswith("xtension") and not profiles
+        fixed_struct = v.rules.structure(profiles[0]) if profiles else None
+        # an unknown modifier extension is an error (it may change the meaning of the element)
+        modifier = node.name == "modifierExtension" and fixed_struct is None
+        by_url_cache: dict[str, Check] = {}
+        generic = self.object_check(node, "Extension")
+        fixed_check = (
+            self.object_check(fixed_struct.root, "Extension")
+            if fixed_struct is not None
+            and fixed_struct.root is not None
+            and fixed_struct.type == "Extension"
+            else generic
+        )
+
+        def check(value: dict, ctx: Ctx) -> bool:
+            has_value = False
+            for k in value:
+                if k.startswith("value"):
+                    has_value = True
+                    break
+            if has_value == ("extension" in value):
+                return False
+            url = value.get("url")
+            if type(url) is not str:
+                return False
+            if not by_url or "://" not in url:
+                return not modifier and fixed_check(value, ctx)
+            fn = by_url_cache.get(url)
+            if fn is None:
+                st = v.rules.structure(url)
+                if st is None or st.root is None or st.type != "Extension":
+                    fn = _never if modifier else generic
+                else:
+                    fn = self.object_check(st.root, "Extension")
+                by_url_cache[url] = fn
+            return fn(value, ctx)
+
+        return check
