@@ -33,11 +33,13 @@ class StagingDatabase(dg.ConfigurableResource):
     """The DuckDB file that holds raw, staged, canonical and FHIR tables, and the quarantine."""
 
     path: str
+    # DuckDB would take 80% of RAM by default; past this limit it spills to disk instead.
+    memory_limit: str = "1GB"
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(self.path)
+        con = duckdb.connect(self.path, config={"memory_limit": self.memory_limit})
         try:
             prepare_staging_db(con)
             yield con

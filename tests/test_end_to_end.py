@@ -11,6 +11,7 @@ import dagster as dg
 import duckdb
 import pytest
 import sqlalchemy as sa
+from fhir.resources.R4B import get_fhir_model_class
 
 from pipelines.fhir.ids import DEVELOPMENT_ID_KEY
 from pipelines.fhir.systems import EOB_PROFILES
@@ -119,6 +120,11 @@ def test_export_holds_every_profile_and_every_resource_is_valid(
     assert expected <= set(profiles), profiles
     invalid = {r["id"]: validate(r) for rs in exported.values() for r in rs if validate(r)}
     assert invalid == {}
+    # Independently of our engine, every resource parses as R4 structure in fhir.resources R4B.
+    for resource_type, resources in exported.items():
+        model = get_fhir_model_class(resource_type)
+        for resource in resources:
+            model.model_validate(resource)
     eobs = exported["ExplanationOfBenefit"]
     assert {e["status"] for e in eobs} == {"active", "cancelled"}
     assert any(

@@ -13,15 +13,17 @@ from serving.export import export_ndjson
 from serving.load import load_resources
 
 DOMAINS = ("members", "claims")
-LOAD_BATCH = 5_000
+LOAD_BATCH = 1_000
 
 
 def _servable_batches(con: duckdb.DuckDBPyConnection) -> Iterator[list[dict]]:
-    reader = con.cursor().sql(
-        "SELECT resource FROM fhir_resources WHERE served ORDER BY resource_type, id"
-    )
+    reader = con.cursor().sql("SELECT resource FROM fhir_resources WHERE served")
     for batch in reader.to_arrow_reader(LOAD_BATCH):
-        yield [orjson.loads(document) for document in batch.column("resource").to_pylist()]
+        with gc_paused():
+            resources = [
+                orjson.loads(document) for document in batch.column("resource").to_pylist()
+            ]
+        yield resources
 
 
 def _quarantine_unresolved(con: duckdb.DuckDBPyConnection) -> None:
@@ -51,8 +53,7 @@ def served_resources(staging: StagingDatabase, serving: ServingStore) -> dg.Mate
         held_back = select_servable(con, engine)
         _quarantine_unresolved(con)
         load_time = con.execute("SELECT max(load_time) FROM current_load").fetchone()[0]
-        with gc_paused():
-            summary = load_resources(engine, _servable_batches(con), load_time=load_time)
+        summary = load_resources(engine, _servable_batches(con), load_time=load_time)
     return dg.MaterializeResult(
         metadata={
             "held_back_unresolved": held_back,

@@ -455,6 +455,18 @@ def _payee(record: Record, ids: IdMaker) -> dict[str, Any] | None:
     return payee
 
 
+def _claim_provider(record: Record, ids: IdMaker) -> dict[str, str]:
+    """The billing provider; CARIN's Oral profile admits only a Practitioner there, so a dental
+    group's claim names its rendering dentist instead."""
+    if (
+        record["profile_key"] == "oral"
+        and record["billing_type"] != "Practitioner"
+        and record.get("rendering_provider_type") == "Practitioner"
+    ):
+        return ids.reference("Practitioner", provider_key(record["rendering_provider_npi"]))
+    return ids.reference(record["billing_type"], provider_key(record["billing_npi"]))
+
+
 def build_eob(record: Record, ids: IdMaker, last_updated: str) -> Resource:
     """One CARIN BB ExplanationOfBenefit of the profile named by record['profile_key']."""
     profile_key = record["profile_key"]
@@ -476,7 +488,7 @@ def build_eob(record: Record, ids: IdMaker, last_updated: str) -> Resource:
             "billablePeriod": _billable_period(record),
             "created": record["adjudicated_date"].isoformat(),
             "insurer": ids.reference("Organization", payer_key(record["payer_id"])),
-            "provider": ids.reference(record["billing_type"], provider_key(record["billing_npi"])),
+            "provider": _claim_provider(record, ids),
         }
     )
     _add_optional(eob, "related", related(record))

@@ -713,7 +713,17 @@ def _adjudicate_line(
     noncovered, discount = _reductions(submitted, allowed, pricing.in_network)
     paid = allowed - deductible - coinsurance - copay
     liability = deductible + coinsurance + copay + noncovered
-    return (submitted, allowed, paid, deductible, coinsurance, copay, noncovered, discount, liability)
+    return (
+        submitted,
+        allowed,
+        paid,
+        deductible,
+        coinsurance,
+        copay,
+        noncovered,
+        discount,
+        liability,
+    )
 
 
 def _reductions(submitted: int, allowed: int, in_network: bool) -> tuple[int, int]:

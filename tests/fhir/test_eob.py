@@ -170,6 +170,8 @@ def test_adjustment_links_both_claims_and_withdraws_the_replaced_one() -> None:
         build_eob(
             _claim(
                 "oral",
+                rendering_provider_npi="1234567893",
+                rendering_provider_type="Practitioner",
                 claim_id="C200",
                 status="adjusted",
                 original_claim_id="C100",
@@ -181,12 +183,22 @@ def test_adjustment_links_both_claims_and_withdraws_the_replaced_one() -> None:
     )
     replaced = _valid(
         build_eob(
-            _claim("oral", replaced_by="C200", lines=[_line(1, place_of_service_code="11")]),
+            _claim(
+                "oral",
+                replaced_by="C200",
+                billing_type="Practitioner",
+                billing_npi="1234567893",
+                lines=[_line(1, place_of_service_code="11")],
+            ),
             IDS,
             NOW,
         )
     )
     assert adjusted["status"] == "active"
+    # A dental group bills, but CARIN's Oral profile wants a Practitioner: the rendering dentist.
+    assert (
+        adjusted["provider"]["reference"] == f"Practitioner/{IDS('Practitioner', 'npi|1234567893')}"
+    )
     assert adjusted["related"][0]["relationship"]["coding"][0]["code"] == "prior"
     assert adjusted["related"][0]["reference"]["value"] == "C100"
     assert replaced["status"] == "cancelled"

@@ -1,4 +1,8 @@
-"""Pipeline validation: CARIN's own examples pass, mutated copies fail with the right path."""
+"""Pipeline validation: CARIN's own examples pass, mutated copies fail with the right path.
+
+The profile engine has its own exhaustive mutation suite (tests/conformance); these cases pin the
+pipeline's use of it and the CARIN rules it adds.
+"""
 
 import copy
 import json
@@ -54,7 +58,7 @@ MUTATIONS: list[tuple[str, Callable[[dict], None], str]] = [
     (
         "ExplanationOfBenefit-EOBInpatient1.json",
         lambda r: r.update(supportingInfo=[i for i in r["supportingInfo"] if i["sequence"] != 2]),
-        "supportingInfo:admissionperiod",
+        "slice 'admissionperiod'",
     ),
     (
         "ExplanationOfBenefit-EOBPharmacy1.json",
@@ -65,9 +69,14 @@ MUTATIONS: list[tuple[str, Callable[[dict], None], str]] = [
     (
         "Practitioner-Practitioner1.json",
         lambda r: r["name"][0].pop("family"),
-        "Practitioner.name.family",
+        "Practitioner.name[0].family",
     ),
     ("Coverage-Coverage1.json", lambda r: r.pop("payor"), "Coverage.payor"),
+    (
+        "ExplanationOfBenefit-EOBProfessional1.json",
+        lambda r: r.update(insurance=[*r["insurance"], {**r["insurance"][0]}]),
+        "exactly one insurance must be focal",
+    ),
 ]
 
 
