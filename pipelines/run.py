@@ -12,6 +12,7 @@ from dagster_shared.error import SerializableErrorInfo
 class RunOutcome:
     success: bool
     checks: dict[str, bool] = field(default_factory=dict)
+    warnings: dict[str, bool] = field(default_factory=dict)
     metadata: dict[str, dict[str, object]] = field(default_factory=dict)
     failure: str = ""
 
@@ -27,6 +28,10 @@ class RunOutcome:
         lines += [
             f"check {name}: {'passed' if ok else 'FAILED'}"
             for name, ok in sorted(self.checks.items())
+        ]
+        lines += [
+            f"check {name}: {'passed' if ok else 'warning (see its metadata)'}"
+            for name, ok in sorted(self.warnings.items())
         ]
         if self.failure:
             lines.append(self.failure)
@@ -57,10 +62,12 @@ def run_pipeline(
         }
         for event in result.get_asset_materialization_events()
     }
-    checks = {
-        f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}": evaluation.passed
-        for evaluation in result.get_asset_check_evaluations()
-    }
+    evaluations = result.get_asset_check_evaluations()
+    checks, warnings = {}, {}
+    for evaluation in evaluations:
+        name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
+        warned = evaluation.severity == dg.AssetCheckSeverity.WARN
+        (warnings if warned else checks)[name] = evaluation.passed
     failures = [
         f"{event.step_key} failed: {_root_cause(event.step_failure_data.error)}"
         for event in result.all_events
@@ -69,6 +76,7 @@ def run_pipeline(
     return RunOutcome(
         success=result.success and all(checks.values()),
         checks=checks,
+        warnings=warnings,
         metadata=metadata,
         failure="\n".join(failures),
     )

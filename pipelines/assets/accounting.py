@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 
 import duckdb
 
+from pipelines.conformance.coverage import CoverageReport
+
 CURRENT_LOAD_DDL = """
 CREATE TABLE IF NOT EXISTS current_load (
     domain VARCHAR PRIMARY KEY, load_id VARCHAR NOT NULL, load_time TIMESTAMPTZ NOT NULL
@@ -84,3 +86,33 @@ def reconcile_files(
         [load_id, domain],
     ).fetchall()
     return [FileReconciliation(*row) for row in rows]
+
+
+COVERAGE_DDL = """
+CREATE TABLE IF NOT EXISTS must_support_coverage (
+    domain VARCHAR NOT NULL, profile VARCHAR NOT NULL, instances BIGINT NOT NULL,
+    must_support BIGINT NOT NULL, missing VARCHAR[] NOT NULL
+)
+"""
+
+
+def record_coverage(con: duckdb.DuckDBPyConnection, domain: str, report: CoverageReport) -> None:
+    """Keep the domain's must-support coverage of this load for its asset check."""
+    con.execute(COVERAGE_DDL)
+    con.execute("DELETE FROM must_support_coverage WHERE domain = ?", [domain])
+    rows = [
+        (domain, p.profile, p.instances, len(p.must_support), p.missing)
+        for p in report.profiles.values()
+    ]
+    if rows:
+        con.executemany("INSERT INTO must_support_coverage VALUES (?, ?, ?, ?, ?)", rows)
+
+
+def coverage_gaps(con: duckdb.DuckDBPyConnection, domain: str) -> dict[str, list[str]]:
+    """Per profile the domain emitted: the must-support items no instance populated."""
+    con.execute(COVERAGE_DDL)
+    rows = con.execute(
+        "SELECT profile, missing FROM must_support_coverage WHERE domain = ? ORDER BY profile",
+        [domain],
+    ).fetchall()
+    return {profile: missing for profile, missing in rows}

@@ -12,9 +12,11 @@ import dagster as dg
 import duckdb
 
 from pipelines.assets.accounting import (
+    coverage_gaps,
     current_load,
     quarantine_counts,
     reconcile_files,
+    record_coverage,
     start_load,
 )
 from pipelines.fhir.build import BuildJob, build_resources, validate_resources
@@ -163,7 +165,8 @@ def _validated_asset(plan: DomainPlan) -> dg.AssetsDefinition:
     def validated(staging: StagingDatabase, settings: PipelineSettings) -> dg.MaterializeResult:
         with staging.connect() as con, settings.worker_pool() as executor:
             load = current_load(con, plan.domain)
-            invalid = validate_resources(con, plan.domain, executor)
+            invalid, coverage = validate_resources(con, plan.domain, executor)
+            record_coverage(con, plan.domain, coverage)
             con.execute(
                 "DELETE FROM resource_quarantine WHERE load_id = ? AND domain = ?",
                 [load.load_id, plan.domain],
@@ -181,14 +184,46 @@ def _validated_asset(plan: DomainPlan) -> dg.AssetsDefinition:
             metadata={
                 "invalid": sum(invalid.values()),
                 **{f"invalid/{p.split('/')[-1]}": n for p, n in sorted(invalid.items())},
+                **{
+                    f"must_support/{p.profile.split('/')[-1]}": (
+                        f"{len(p.must_support) - len(p.missing)} of {len(p.must_support)} populated"
+                    )
+                    for p in coverage.profiles.values()
+                },
             }
         )
 
     return validated
 
 
+def _coverage_check(plan: DomainPlan) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=f"{plan.domain}_validated",
+        name="must_support_elements_populated",
+        description=(
+            "Every must-support element, slice and extension of each profile emitted is populated "
+            "by at least one valid instance (how certification suites judge must-support). A "
+            "warning, not a failure: one night's data need not exercise every element."
+        ),
+    )
+    def check(staging: StagingDatabase) -> dg.AssetCheckResult:
+        with staging.connect() as con:
+            gaps = coverage_gaps(con, plan.domain)
+        missing = {p.split("/")[-1]: items for p, items in gaps.items() if items}
+        return dg.AssetCheckResult(
+            passed=not missing,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={
+                "profiles": len(gaps),
+                **{f"missing/{profile}": ", ".join(items) for profile, items in missing.items()},
+            },
+        )
+
+    return check
+
+
 def domain_definitions(
     plan: DomainPlan,
 ) -> tuple[list[dg.AssetsDefinition], list[dg.AssetChecksDefinition]]:
     assets = [_raw_asset(plan), _staged_asset(plan), _fhir_asset(plan), _validated_asset(plan)]
-    return assets, [_reconcile_check(plan)]
+    return assets, [_reconcile_check(plan), _coverage_check(plan)]

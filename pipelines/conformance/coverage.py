@@ -45,6 +45,16 @@ class CoverageReport:
     def complete(self) -> bool:
         return all(not p.missing for p in self.profiles.values())
 
+    def merge(self, other: CoverageReport) -> None:
+        """Fold in a report over other instances (e.g. from a worker process)."""
+        for label, theirs in other.profiles.items():
+            ours = self.profiles.setdefault(
+                label,
+                ProfileCoverage(theirs.profile, theirs.title, must_support=theirs.must_support),
+            )
+            ours.instances += theirs.instances
+            ours.populated |= theirs.populated
+
     def to_dict(self) -> dict:
         return {
             "complete": self.complete,
@@ -85,6 +95,11 @@ class CoverageCollector:
     def __init__(self, validator: Validator | None = None) -> None:
         self.validator = validator or Validator()
         self.report = CoverageReport()
+        # Must-support ids under each node (by identity), so covered subtrees are skipped: over a
+        # night's load most instances add nothing new, and walking them all would cost as much
+        # as validating them again.
+        self._subtree_ms: dict[int, frozenset[str]] = {}
+        self._missing: dict[str, set[str]] = {}
 
     def add(self, resource: dict) -> None:
         for st in self.validator.profiles_for(resource):
@@ -94,37 +109,57 @@ class CoverageCollector:
             if cov is None:
                 cov = ProfileCoverage(st.label, st.title, must_support=self._ms_ids(st))
                 self.report.profiles[st.label] = cov
+                self._missing[st.label] = set(cov.must_support)
             cov.instances += 1
-            self._walk(st.root, [resource], cov.populated)
+            missing = self._missing[st.label]
+            if missing:
+                self._walk(st.root, [resource], cov.populated, missing)
 
     def _ms_ids(self, st: Structure) -> list[str]:
         return [n.id for n in st.nodes.values() if n.ms and n is not st.root]
 
-    def _walk(self, node: Node, values: list, populated: set[str]) -> None:
+    def _subtree(self, node: Node) -> frozenset[str]:
+        found = self._subtree_ms.get(id(node))
+        if found is None:
+            ids = {node.id} if node.ms else set()
+            for child in (*node.children.values(), *node.slices):
+                ids |= self._subtree(child)
+            found = self._subtree_ms[id(node)] = frozenset(ids)
+        return found
+
+    def _matchers(self, base: Node) -> list:
+        if base.matchers is None:
+            base.matchers = self.validator._build_matchers(base)
+        return base.matchers
+
+    def _mark(self, node_id: str, populated: set[str], missing: set[str]) -> None:
+        populated.add(node_id)
+        missing.discard(node_id)
+
+    def _walk(self, node: Node, values: list, populated: set[str], missing: set[str]) -> None:
         for child in node.children.values():
+            if self._subtree(child).isdisjoint(missing):
+                continue
             vals = _child_values(values, child)
             if not vals:
                 continue
             if child.ms and _real(vals):
-                populated.add(child.id)
+                self._mark(child.id, populated, missing)
             if child.slices:
-                self._walk_slices(child, vals, populated)
-            self._walk(child, vals, populated)
+                self._walk_slices(child, vals, populated, missing)
+            self._walk(child, vals, populated, missing)
 
-    def _walk_slices(self, base: Node, vals: list, populated: set[str]) -> None:
-        matchers = base.matchers
-        if matchers is None:
-            matchers = base.matchers = self.validator._build_matchers(base)
-        for snode, ms in matchers:
-            if ms is None:
+    def _walk_slices(self, base: Node, vals: list, populated: set[str], missing: set[str]) -> None:
+        for snode, ms in self._matchers(base):
+            if ms is None or self._subtree(snode).isdisjoint(missing):
                 continue
             tcode = snode.types[0][0] if snode.types else ""
             svals = [v for v in vals if all(m(v, tcode) for m in ms)]
             if not svals:
                 continue
             if snode.ms and _real(svals):
-                populated.add(snode.id)
-            self._walk(snode, svals, populated)
+                self._mark(snode.id, populated, missing)
+            self._walk(snode, svals, populated, missing)
 
 
 def must_support_coverage(

@@ -18,6 +18,8 @@ import duckdb
 import orjson
 import pyarrow as pa
 
+from pipelines.conformance import default_validator
+from pipelines.conformance.coverage import CoverageCollector, CoverageReport
 from pipelines.fhir.ids import IdMaker
 from pipelines.fhir.validation import validate
 from pipelines.gc_pause import gc_paused
@@ -167,9 +169,21 @@ def build_resources(
     return counts
 
 
-def _validate_chunk(row_ids: list[int], documents: list[str]) -> tuple[list[int], list[list[str]]]:
+ChunkOutcome = tuple[list[int], list[list[str]], CoverageReport]
+
+
+def _validate_chunk(row_ids: list[int], documents: list[str]) -> ChunkOutcome:
+    """Issues per resource, and the must-support coverage of the valid ones."""
+    coverage = CoverageCollector(default_validator())
+    issues_per_row = []
     with gc_paused():
-        return row_ids, [validate(orjson.loads(document)) for document in documents]
+        for document in documents:
+            resource = orjson.loads(document)
+            issues = validate(resource)
+            if not issues:
+                coverage.add(resource)
+            issues_per_row.append(issues)
+    return row_ids, issues_per_row, coverage.report
 
 
 def _store_outcomes(
@@ -189,7 +203,7 @@ def _store_outcomes(
 
 def validate_resources(
     con: duckdb.DuckDBPyConnection, domain: str, executor: Executor | None = None
-) -> Counter[str]:
+) -> tuple[Counter[str], CoverageReport]:
     """Validate the domain's built resources and record each one's issues; invalid counts per profile."""
     reader = con.cursor()
     batches = reader.sql(
@@ -201,13 +215,15 @@ def validate_resources(
     con.execute(
         "CREATE OR REPLACE TEMP TABLE validation_outcome (row_id BIGINT, valid BOOLEAN, issues VARCHAR)"
     )
-    for row_ids, issues_per_row in ordered_map(executor, _validate_chunk, tasks):
+    coverage = CoverageReport()
+    for row_ids, issues_per_row, chunk_coverage in ordered_map(executor, _validate_chunk, tasks):
         _store_outcomes(con, row_ids, issues_per_row)
+        coverage.merge(chunk_coverage)
     con.execute(
         "UPDATE fhir_resources f SET valid = o.valid, issues = o.issues "
         "FROM validation_outcome o WHERE f.rowid = o.row_id"
     )
-    return Counter(
+    invalid = Counter(
         dict(
             con.execute(
                 "SELECT profile, count(*) FILTER (WHERE NOT valid) FROM fhir_resources "
@@ -216,3 +232,4 @@ def validate_resources(
             ).fetchall()
         )
     )
+    return invalid, coverage
