@@ -34,7 +34,7 @@ class StagingDatabase(dg.ConfigurableResource):
 
     path: str
     # DuckDB would take 80% of RAM by default; past this limit it spills to disk instead.
-    memory_limit: str = "1GB"
+    memory_limit: str = "512MB"
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -91,3 +91,11 @@ def test_mutated_example_fails_naming_the_path(
     mutate(resource)
     issues = validate(resource)
     assert any(path in issue for issue in issues), issues
+
+
+def test_pipeline_messages_name_the_path_and_rule_but_not_the_value(carin_examples: Path) -> None:
+    patient = json.loads((carin_examples / "Patient-Patient1.json").read_text())
+    patient["birthDate"] = "1987-13-45"
+    issues = validate(patient)
+    assert any(i.startswith("Patient.birthDate: the value is not a valid date") for i in issues)
+    assert not any("1987" in issue for issue in issues)
