@@ -28,13 +28,17 @@ CLAIM_HEADER = KindSpec(
         ("claim_type_code", "claim_type"),
         ("status_code", "claim_status"),
         ("network_status_code", "network_status"),
+        ("rendering_network_status_code", "network_status"),
         ("payee_type_code", "payee_type"),
     ),
 )
 CLAIM_LINE = KindSpec(
     "claim_line",
     key=("claim_id", "line_number"),
-    concept_maps=(("procedure_code_type", "procedure_code_type"),),
+    concept_maps=(
+        ("procedure_code_type", "procedure_code_type"),
+        ("ambulance_transport_reason_code", "ambulance_transport_reason"),
+    ),
 )
 CLAIM_CODE = KindSpec(
     "claim_code",
@@ -47,8 +51,18 @@ PHARMACY_CLAIM = KindSpec(
     concept_maps=(("status_code", "claim_status"), ("network_status_code", "network_status")),
 )
 PHARMACY_INGREDIENT = KindSpec("pharmacy_ingredient", key=("claim_id", "ingredient_number"))
+# Notes belong to a medical or a pharmacy claim; the claim id says which.
+CLAIM_NOTE = KindSpec("claim_note", key=("claim_id", "note_number"))
 
-KINDS = (PROVIDER, CLAIM_HEADER, CLAIM_LINE, CLAIM_CODE, PHARMACY_CLAIM, PHARMACY_INGREDIENT)
+KINDS = (
+    PROVIDER,
+    CLAIM_HEADER,
+    CLAIM_LINE,
+    CLAIM_CODE,
+    PHARMACY_CLAIM,
+    PHARMACY_INGREDIENT,
+    CLAIM_NOTE,
+)
 HEADER_KINDS = (CLAIM_HEADER, PHARMACY_CLAIM)
 CHILDREN = {
     CLAIM_HEADER.kind: (CLAIM_LINE, CLAIM_CODE),
@@ -115,6 +129,19 @@ HEADER_RULES = [
     _provider_rule("RENDERING_PROVIDER_NPI", "rendering_provider_npi"),
     _provider_rule("REFERRING_PROVIDER_NPI", "referring_provider_npi"),
     _provider_rule("ATTENDING_PROVIDER_NPI", "attending_provider_npi"),
+    _provider_rule("SERVICE_FACILITY_NPI", "service_facility_npi"),
+    RowRule(
+        "bad_indicator",
+        "PROSTHESIS_REPLACEMENT_CODE",
+        "t.prosthesis_replacement_code NOT IN ('Y', 'N')",
+        "PROSTHESIS_REPLACEMENT_CODE must be Y (replacement) or N (initial placement)",
+    ),
+    RowRule(
+        "negative_amount",
+        "ORTHODONTIC_MONTHS_REMAINING",
+        "t.orthodontic_months_remaining < 0",
+        "ORTHODONTIC_MONTHS_REMAINING cannot be negative",
+    ),
     RowRule(
         "bad_statement_period",
         "STATEMENT_TO_DATE",
@@ -138,6 +165,18 @@ HEADER_RULES = [
 LINE_RULES = [
     RowRule("nonpositive_units", "UNITS", "t.units <= 0", "UNITS must be greater than zero"),
     RowRule(
+        "negative_amount",
+        "ALLOWED_UNITS",
+        "t.allowed_units < 0",
+        "ALLOWED_UNITS cannot be negative",
+    ),
+    RowRule(
+        "additional_tooth_without_tooth",
+        "ADDITIONAL_TOOTH_NUMBERS",
+        "t.additional_tooth_numbers IS NOT NULL AND t.tooth_number IS NULL",
+        "ADDITIONAL_TOOTH_NUMBERS needs the line's own TOOTH_NUMBER",
+    ),
+    RowRule(
         "missing_procedure_code",
         "PROCEDURE_CODE",
         "t.procedure_code IS NOT NULL AND t.procedure_code_type IS NULL",
@@ -149,8 +188,8 @@ CODE_RULES = [
     RowRule(
         "unknown_code_category",
         "CODE_CATEGORY",
-        "t.code_category NOT IN ('DX', 'PX')",
-        "CODE_CATEGORY must be DX (diagnosis) or PX (procedure)",
+        "t.code_category NOT IN ('DX', 'PX', 'MT')",
+        "CODE_CATEGORY must be DX (diagnosis), PX (procedure) or MT (missing tooth)",
     ),
     RowRule(
         "missing_diagnosis_type",
@@ -215,12 +254,32 @@ PROVIDER_RULES = [
     ),
 ]
 
+NOTE_RULES = [
+    RowRule(
+        "unknown_claim",
+        "CLAIM_ID",
+        "t.claim_id NOT IN (SELECT claim_id FROM typed_claim_header "
+        "UNION SELECT claim_id FROM typed_pharmacy_claim)",
+        "CLAIM_ID has no row in the claim_header or pharmacy_claim file of this load",
+    ),
+    RowRule(
+        "unknown_line",
+        "LINE_NUMBER",
+        """t.line_number IS NOT NULL AND NOT EXISTS (
+            SELECT 1 FROM typed_claim_line l
+            WHERE l.claim_id = t.claim_id AND l.line_number = t.line_number)
+          AND NOT (t.line_number = 1 AND t.claim_id IN (SELECT claim_id FROM typed_pharmacy_claim))""",
+        "LINE_NUMBER names no line of the claim (a pharmacy claim has line 1 only)",
+    ),
+]
+
 KIND_RULES = {
     CLAIM_HEADER.kind: HEADER_RULES,
     CLAIM_LINE.kind: LINE_RULES,
     CLAIM_CODE.kind: CODE_RULES,
     PHARMACY_CLAIM.kind: PHARMACY_RULES,
     PHARMACY_INGREDIENT.kind: INGREDIENT_RULES,
+    CLAIM_NOTE.kind: NOTE_RULES,
 }
 
 
@@ -230,14 +289,15 @@ def _whole_claim_rules(con: duckdb.DuckDBPyConnection) -> None:
         for child in children:
             add_rules(con, child.kind, [_unknown_claim_rule(header.kind)])
         bad_children = " UNION ".join(
-            f"SELECT claim_id FROM typed_{c.kind} WHERE len(violations) > 0" for c in children
+            f"SELECT claim_id FROM typed_{c.kind} WHERE len(violations) > 0"
+            for c in (*children, CLAIM_NOTE)
         )
         header_rules = [
             RowRule(
                 "claim_row_quarantined",
                 "CLAIM_ID",
                 f"t.claim_id IN ({bad_children})",
-                "a line, code or ingredient row of this claim is quarantined; the claim is held back whole",
+                "a line, code, ingredient or note row of this claim is quarantined; the claim is held back whole",
             )
         ]
         if header.kind == CLAIM_HEADER.kind:
@@ -250,7 +310,7 @@ def _whole_claim_rules(con: duckdb.DuckDBPyConnection) -> None:
                 )
             )
         add_rules(con, header.kind, header_rules)
-        for child in children:
+        for child in (*children, CLAIM_NOTE):
             add_rules(con, child.kind, [_parent_quarantined_rule(header.kind)])
 
 

@@ -23,6 +23,9 @@ ELIGIBILITY = KindSpec(
         ("relationship_code", "relationship"),
         ("gender_code", "gender"),
         ("product_type_code", "product_type"),
+        ("race_code", "race"),
+        ("ethnicity_code", "ethnicity"),
+        ("birth_sex_code", "birth_sex"),
     ),
     merge_key="member_id",
 )
@@ -39,6 +42,12 @@ ELIGIBILITY_RULES = [
         "BIRTH_DATE",
         "t.birth_date > current_date",
         "BIRTH_DATE is in the future",
+    ),
+    RowRule(
+        "deceased_before_birth",
+        "DECEASED_DATE",
+        "t.deceased_date < t.birth_date",
+        "DECEASED_DATE is before BIRTH_DATE",
     ),
     RowRule(
         "subscriber_not_self",

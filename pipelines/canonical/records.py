@@ -17,9 +17,17 @@ def _mapped(map_name: str, column: str, alias: str) -> str:
 MEMBERS_OF_LOAD = "SELECT DISTINCT member_id FROM staged_eligibility"
 
 PATIENT_RECORDS = f"""
-SELECT e.*, g.target_code AS gender
+SELECT e.*, g.target_code AS gender,
+       race.target_system AS race_system, race.target_code AS race,
+       race.target_display AS race_display,
+       eth.target_system AS ethnicity_system, eth.target_code AS ethnicity,
+       eth.target_display AS ethnicity_display,
+       bs.target_code AS birth_sex
 FROM canonical_eligibility e
 {_mapped("gender", "e.gender_code", "g")}
+{_mapped("race", "e.race_code", "race")}
+{_mapped("ethnicity", "e.ethnicity_code", "eth")}
+{_mapped("birth_sex", "e.birth_sex_code", "bs")}
 WHERE e.member_id IN ({MEMBERS_OF_LOAD})
 QUALIFY row_number() OVER (PARTITION BY e.member_id ORDER BY e.coverage_start_date DESC) = 1
 ORDER BY e.member_id
@@ -31,20 +39,26 @@ SELECT e.*,
        r.target_display AS relationship_display,
        p.target_system AS product_type_system, p.target_code AS product_type,
        p.target_display AS product_type_display,
-       s.last_name AS subscriber_last_name, s.first_name AS subscriber_first_name
+       s.last_name AS subscriber_last_name, s.first_name AS subscriber_first_name,
+       s.phone AS subscriber_phone, s.address_line1 AS subscriber_address_line1,
+       s.address_line2 AS subscriber_address_line2, s.city AS subscriber_city,
+       s.state AS subscriber_state, s.postal_code AS subscriber_postal_code
 FROM canonical_eligibility e
 {_mapped("relationship", "e.relationship_code", "r")}
 {_mapped("product_type", "e.product_type_code", "p")}
 LEFT JOIN (
-    SELECT subscriber_id, any_value(last_name) AS last_name, any_value(first_name) AS first_name
-    FROM canonical_eligibility WHERE relationship_code = '18' GROUP BY subscriber_id
+    SELECT subscriber_id, last_name, first_name, phone, address_line1, address_line2, city,
+           state, postal_code
+    FROM canonical_eligibility WHERE relationship_code = '18'
+    QUALIFY row_number() OVER (PARTITION BY subscriber_id ORDER BY coverage_start_date DESC) = 1
 ) s ON s.subscriber_id = e.subscriber_id AND e.relationship_code <> '18'
 WHERE e.member_id IN ({MEMBERS_OF_LOAD})
 ORDER BY e.member_id, e.coverage_start_date
 """
 
 PAYER_RECORDS = """
-SELECT payer_id, any_value(payer_name ORDER BY coverage_start_date DESC) AS payer_name
+SELECT payer_id, any_value(payer_name ORDER BY coverage_start_date DESC) AS payer_name,
+       any_value(payer_naic_code ORDER BY coverage_start_date DESC) AS payer_naic_code
 FROM staged_eligibility GROUP BY payer_id ORDER BY payer_id
 """
 
@@ -96,11 +110,19 @@ _REPLACED_BY = """
      ORDER BY a.adjudicated_date DESC, a.claim_id DESC LIMIT 1) AS replaced_by
 """
 
+_NOTES = """notes AS (
+        SELECT claim_id, list(n ORDER BY note_number) AS notes
+        FROM canonical_claim_note n
+        WHERE claim_id IN (SELECT claim_id FROM build_claims WHERE source = '{source}')
+        GROUP BY claim_id
+    )"""
+
 MEDICAL_PROVIDER_FIELDS = (
     ("bp", "billing_provider_npi"),
     ("rp", "rendering_provider_npi"),
     ("fp", "referring_provider_npi"),
     ("ap", "attending_provider_npi"),
+    ("sf", "service_facility_npi"),
 )
 
 
@@ -113,10 +135,14 @@ def medical_claim_records() -> str:
     return f"""
     WITH lines AS (
         SELECT l.claim_id,
-               list(struct_insert(l, procedure_system := pc.target_system) ORDER BY l.line_number) AS lines,
+               list(struct_insert(l, procedure_system := pc.target_system,
+                                  transport_reason_system := tr.target_system,
+                                  transport_reason_display := tr.target_display)
+                    ORDER BY l.line_number) AS lines,
                bool_or(l.denial_reason_code IS NOT NULL) AS has_denied_line
         FROM canonical_claim_line l
         {_mapped("procedure_code_type", "l.procedure_code_type", "pc")}
+        {_mapped("ambulance_transport_reason", "l.ambulance_transport_reason_code", "tr")}
         WHERE l.claim_id IN (SELECT claim_id FROM build_claims WHERE source = 'medical')
         GROUP BY l.claim_id
     ), codes AS (
@@ -127,30 +153,34 @@ def medical_claim_records() -> str:
                     ORDER BY c.sequence) FILTER (WHERE c.code_category = 'DX') AS diagnoses,
                list(struct_pack(sequence := c.sequence, code := c.code,
                                 procedure_date := c.procedure_date)
-                    ORDER BY c.sequence) FILTER (WHERE c.code_category = 'PX') AS procedures
+                    ORDER BY c.sequence) FILTER (WHERE c.code_category = 'PX') AS procedures,
+               list(c.code ORDER BY c.sequence)
+                    FILTER (WHERE c.code_category = 'MT') AS missing_teeth
         FROM canonical_claim_code c
         {_mapped("diagnosis_type", "c.diagnosis_type_code", "dt")}
         WHERE c.claim_id IN (SELECT claim_id FROM build_claims WHERE source = 'medical')
         GROUP BY c.claim_id
-    )
+    ), {_NOTES.format(source="medical")}
     SELECT h.*, ct.target_code AS profile_key, st.target_code AS status,
-           ns.target_code AS network_status,
+           ns.target_code AS network_status, rns.target_code AS rendering_network_status,
            pt.target_system AS payee_system, pt.target_code AS payee_code,
            h.billing_provider_npi AS billing_npi, CASE WHEN bp.entity_type_code = '1' THEN 'Practitioner' ELSE 'Organization' END AS billing_type,
            cov.plan_id, cov.coverage_start_date, cov.payer_id,
            lines.lines, coalesce(lines.has_denied_line, false) AS has_denied_line,
-           codes.diagnoses, codes.procedures,
+           codes.diagnoses, codes.procedures, codes.missing_teeth, notes.notes,
            {", ".join(provider_selects)},
            {_REPLACED_BY.format(table="canonical_claim_header")}
     FROM canonical_claim_header h
     {_mapped("claim_type", "h.claim_type_code", "ct")}
     {_mapped("claim_status", "h.status_code", "st")}
     {_mapped("network_status", "h.network_status_code", "ns")}
+    {_mapped("network_status", "h.rendering_network_status_code", "rns")}
     {_mapped("payee_type", "h.payee_type_code", "pt")}
     {" ".join(provider_joins)}
     {_coverage_join("h", "statement_from_date", "h.claim_type_code = 'DENT'")}
     LEFT JOIN lines ON lines.claim_id = h.claim_id
     LEFT JOIN codes ON codes.claim_id = h.claim_id
+    LEFT JOIN notes ON notes.claim_id = h.claim_id
     WHERE h.claim_id IN (SELECT claim_id FROM build_claims WHERE source = 'medical')
     ORDER BY h.claim_id
     """
@@ -171,7 +201,7 @@ def pharmacy_claim_records() -> str:
         FROM canonical_pharmacy_ingredient i
         WHERE claim_id IN (SELECT claim_id FROM build_claims WHERE source = 'pharmacy')
         GROUP BY claim_id
-    )
+    ), {_NOTES.format(source="pharmacy")}
     SELECT h.*, 'pharmacy' AS profile_key, st.target_code AS status,
            ns.target_code AS network_status,
            'http://terminology.hl7.org/CodeSystem/payeetype' AS payee_system,
@@ -179,7 +209,7 @@ def pharmacy_claim_records() -> str:
            h.pharmacy_npi AS billing_npi, CASE WHEN ph.entity_type_code = '1' THEN 'Practitioner' ELSE 'Organization' END AS billing_type, h.fill_date AS statement_from_date,
            NULL::DATE AS statement_to_date, false AS has_denied_line,
            cov.plan_id, cov.coverage_start_date, cov.payer_id,
-           ingredients.ingredients,
+           ingredients.ingredients, notes.notes,
            {", ".join(provider_selects)},
            {_REPLACED_BY.format(table="canonical_pharmacy_claim")}
     FROM canonical_pharmacy_claim h
@@ -188,6 +218,7 @@ def pharmacy_claim_records() -> str:
     {" ".join(provider_joins)}
     {_coverage_join("h", "fill_date", "false")}
     LEFT JOIN ingredients ON ingredients.claim_id = h.claim_id
+    LEFT JOIN notes ON notes.claim_id = h.claim_id
     WHERE h.claim_id IN (SELECT claim_id FROM build_claims WHERE source = 'pharmacy')
     ORDER BY h.claim_id
     """
@@ -196,7 +227,7 @@ def pharmacy_claim_records() -> str:
 PROVIDER_RECORDS = """
 WITH referenced AS (
     SELECT unnest([billing_provider_npi, rendering_provider_npi, referring_provider_npi,
-                   attending_provider_npi]) AS npi
+                   attending_provider_npi, service_facility_npi]) AS npi
     FROM canonical_claim_header
     WHERE claim_id IN (SELECT claim_id FROM build_claims WHERE source = 'medical')
     UNION

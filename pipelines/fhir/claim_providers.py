@@ -22,8 +22,14 @@ def provider_type(entity_type_code: str | None) -> str:
     return "Practitioner" if entity_type_code == INDIVIDUAL else "Organization"
 
 
-def _npi_identifier(npi: str) -> dict[str, Any]:
-    return {"type": concept(sy.V2_0203, "NPI"), "system": sy.NPI, "value": npi}
+def _identifiers(provider: Record) -> list[dict[str, Any]]:
+    """The NPI, and the federal tax id when the roster has one (an individual's own EIN)."""
+    identifiers = [{"type": concept(sy.V2_0203, "NPI"), "system": sy.NPI, "value": provider["npi"]}]
+    if provider.get("tax_id"):
+        identifiers.append(
+            {"type": concept(sy.V2_0203, "TAX"), "system": sy.TAX_ID, "value": provider["tax_id"]}
+        )
+    return identifiers
 
 
 def _address(provider: Record) -> list[dict[str, Any]]:
@@ -56,7 +62,7 @@ def build_practitioner(provider: Record, ids: IdMaker, last_updated: str) -> Res
         "resourceType": "Practitioner",
         "id": ids("Practitioner", provider_key(provider["npi"])),
         "meta": meta(sy.PRACTITIONER_PROFILE, last_updated),
-        "identifier": [_npi_identifier(provider["npi"])],
+        "identifier": _identifiers(provider),
         "active": True,
         "name": [name],
         **_contact(provider),
@@ -68,16 +74,11 @@ def build_practitioner(provider: Record, ids: IdMaker, last_updated: str) -> Res
 
 def build_provider_organization(provider: Record, ids: IdMaker, last_updated: str) -> Resource:
     """C4BB Organization for an organizational NPI (facility, group, pharmacy), with its TIN."""
-    identifiers = [_npi_identifier(provider["npi"])]
-    if provider.get("tax_id"):
-        identifiers.append(
-            {"type": concept(sy.V2_0203, "TAX"), "system": sy.TAX_ID, "value": provider["tax_id"]}
-        )
     return {
         "resourceType": "Organization",
         "id": ids("Organization", provider_key(provider["npi"])),
         "meta": meta(sy.ORGANIZATION_PROFILE, last_updated),
-        "identifier": identifiers,
+        "identifier": _identifiers(provider),
         "active": True,
         "type": [concept("http://terminology.hl7.org/CodeSystem/organization-type", "prov")],
         "name": provider.get("organization_name") or provider.get("last_name") or provider["npi"],

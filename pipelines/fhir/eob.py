@@ -13,7 +13,14 @@ from typing import Any
 from pipelines.fhir import systems as sy
 from pipelines.fhir.claim_providers import provider_key
 from pipelines.fhir.ids import IdMaker
-from pipelines.fhir.members import concept, coverage_key, meta, patient_key, payer_key
+from pipelines.fhir.members import (
+    coding,
+    concept,
+    coverage_key,
+    meta,
+    patient_key,
+    payer_key,
+)
 
 Record = dict[str, Any]
 Resource = dict[str, Any]
@@ -173,18 +180,106 @@ def pharmacy_info(record: Record, sequence: _Sequence) -> Iterator[dict[str, Any
     )
 
 
-def supporting_info(record: Record) -> list[dict[str, Any]]:
+def _quantity(value: Any, ucum: str) -> dict[str, Any]:
+    return {"value": value, "unit": ucum, "system": sy.UCUM, "code": ucum}
+
+
+def oral_info(record: Record, sequence: _Sequence) -> Iterator[dict[str, Any]]:
+    """ADA claim form items 40-44 and the missing teeth of item 34 (837D DN1 and DN2)."""
+    if record.get("orthodontic_months_remaining") is not None:
+        months = _quantity(record["orthodontic_months_remaining"], "mo")
+        yield _info(sequence, "orthodontics", valueQuantity=months)
+    if record.get("prosthesis_replacement_code"):
+        replacement = record["prosthesis_replacement_code"] == "Y"
+        yield _info(sequence, "prosthesis", valueBoolean=replacement)
+    for tooth in record.get("missing_teeth") or []:
+        yield _info(sequence, "missingtoothnumber", code=concept(sy.TOOTH, tooth))
+
+
+# Profiles with a servicefacility slice; it must reference an Organization.
+SERVICE_FACILITY_PROFILES = ("professional-nonclinician", "oral")
+
+# Line-level ambulance data (837P CR1 and the pick-up and drop-off loops): canonical field,
+# supporting-info category, and the UCUM unit of a quantity (None: the value is text).
+TRANSPORT_FIELDS: tuple[tuple[str, str, str | None], ...] = (
+    ("patient_weight", "patientweight", "[lb_av]"),
+    ("transport_distance", "transportationdistance", "[mi_i]"),
+    ("round_trip_purpose", "roudtrippurpose", None),
+    ("stretcher_purpose", "stretcherpurpose", None),
+    ("pickup_location", "pickuplocation", None),
+    ("dropoff_location", "dropofflocation", None),
+)
+
+
+def _line_info_values(line: Record, profile_key: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(category, value) of each supporting info a service line carries."""
+    if profile_key == "professional-nonclinician":
+        if line.get("ambulance_transport_reason_code"):
+            reason = coding(
+                line["transport_reason_system"],
+                line["ambulance_transport_reason_code"],
+                line["transport_reason_display"],
+            )
+            yield "ambulancetransportreason", {"reason": reason}
+        for field, category, unit in TRANSPORT_FIELDS:
+            if line.get(field) is not None:
+                value = line[field]
+                yield (
+                    category,
+                    {"valueQuantity": _quantity(value, unit)} if unit else {"valueString": value},
+                )
+    if profile_key == "oral" and line.get("additional_tooth_numbers"):
+        for tooth in line["additional_tooth_numbers"].split(","):
+            yield "additionalbodysite", {"code": concept(sy.TOOTH, tooth.strip())}
+
+
+def line_info(
+    record: Record, sequence: _Sequence
+) -> tuple[list[dict[str, Any]], dict[int, list[int]]]:
+    """Supporting info that service lines carry, one entry per distinct value, and the entry
+    sequences each line links to through item.informationSequence (CARIN requires the link)."""
+    entries: list[dict[str, Any]] = []
+    sequence_of: dict[str, int] = {}
+    links: dict[int, list[int]] = {}
+    for line in record.get("lines") or []:
+        for category, value in _line_info_values(line, record["profile_key"]):
+            key = f"{category}|{value!r}"
+            if key not in sequence_of:
+                entries.append(_info(sequence, category, **value))
+                sequence_of[key] = entries[-1]["sequence"]
+            links.setdefault(line["line_number"], []).append(sequence_of[key])
+    return entries, links
+
+
+def supporting_info(
+    record: Record, ids: IdMaker
+) -> tuple[list[dict[str, Any]], dict[int, list[int]]]:
+    """The claim's supporting info, and the entries each line number links to."""
     sequence = _Sequence()
+    profile_key = record["profile_key"]
     entries = [_info(sequence, "clmrecvddate", timingDate=record["received_date"].isoformat())]
-    if record["profile_key"] == "pharmacy":
+    if profile_key == "pharmacy":
         entries.extend(pharmacy_info(record, sequence))
-    elif record["profile_key"].endswith("institutional"):
+    elif profile_key.endswith("institutional"):
         entries.extend(institutional_info(record, sequence))
+    elif profile_key == "oral":
+        entries.extend(oral_info(record, sequence))
+    if (
+        profile_key in SERVICE_FACILITY_PROFILES
+        and record.get("service_facility_type") == "Organization"
+    ):
+        facility = ids.reference("Organization", provider_key(record["service_facility_npi"]))
+        entries.append(_info(sequence, "servicefacility", valueReference=facility))
     if record.get("patient_account_number"):
         entries.append(
             _info(sequence, "patientaccountnumber", valueString=record["patient_account_number"])
         )
-    return entries
+    if record.get("medical_record_number"):
+        entries.append(
+            _info(sequence, "medicalrecordnumber", valueString=record["medical_record_number"])
+        )
+    line_entries, links = line_info(record, sequence)
+    return entries + line_entries, links
 
 
 def _care_team_member(
@@ -325,13 +420,45 @@ def _line_adjudication(line: Record, record: Record) -> list[dict[str, Any]]:
     if record["profile_key"] in ("professional-nonclinician", "oral"):
         entries.append(_status_adjudication("benefitpaymentstatus", record["network_status"]))
     entries.extend(amount_adjudications({**line, "payee_code": record.get("payee_code")}))
+    if line.get("allowed_units") is not None:
+        entries.append(
+            {
+                "category": concept(sy.C4BB_ADJUDICATION_DISCRIMINATOR, "allowedunits"),
+                "value": line["allowed_units"],
+            }
+        )
     if line.get("denial_reason_code"):
         entries.append(_denial_adjudication(line["denial_reason_code"], pharmacy=False))
     return entries
 
 
-def medical_item(line: Record, record: Record) -> dict[str, Any]:
+def _note_numbers(record: Record, line_number: int) -> list[int]:
+    return [
+        note["note_number"]
+        for note in record.get("notes") or []
+        if note.get("line_number") == line_number
+    ]
+
+
+def process_notes(record: Record) -> list[dict[str, Any]]:
+    """The payer's remarks on the claim; line remarks are also linked from item.noteNumber."""
+    return [
+        {"number": note["note_number"], "text": note["note_text"]}
+        for note in record.get("notes") or []
+    ]
+
+
+def medical_item(
+    line: Record,
+    record: Record,
+    links: dict[int, list[int]] | None = None,
+    at_header: bool = False,
+) -> dict[str, Any]:
+    """One service line; on a claim adjudicated at the header the line has no adjudication,
+    since CARIN lets a line adjudication exist only beside an amount."""
     item: dict[str, Any] = {"sequence": line["line_number"]}
+    if linked := (links or {}).get(line["line_number"]):
+        item["informationSequence"] = linked
     if line.get("revenue_code"):
         item["revenue"] = concept(f"{sy.NUBC}/RevenueCodes", line["revenue_code"])
     item["productOrService"] = _product(line)
@@ -347,7 +474,10 @@ def medical_item(line: Record, record: Record) -> dict[str, Any]:
         item["bodySite"] = concept(sy.TOOTH, line["tooth_number"])
         if line.get("tooth_surface"):
             item["subSite"] = [concept(sy.C4BB_SURFACE, s) for s in line["tooth_surface"]]
-    item["adjudication"] = _line_adjudication(line, record)
+    if notes := _note_numbers(record, line["line_number"]):
+        item["noteNumber"] = notes
+    if not at_header:
+        item["adjudication"] = _line_adjudication(line, record)
     return item
 
 
@@ -368,6 +498,8 @@ def pharmacy_item(record: Record) -> dict[str, Any]:
         item["productOrService"] = concept(sy.NDC, record["ndc"])
     item["servicedDate"] = record["fill_date"].isoformat()
     item["quantity"] = {"value": record["quantity"]}
+    if notes := _note_numbers(record, 1):
+        item["noteNumber"] = notes
     adjudication = amount_adjudications(record)
     if record.get("denial_reason_code"):
         adjudication.append(_denial_adjudication(record["denial_reason_code"], pharmacy=True))
@@ -375,15 +507,29 @@ def pharmacy_item(record: Record) -> dict[str, Any]:
     return item
 
 
+def adjudicated_at_header(record: Record) -> bool:
+    """An institutional claim whose lines carry no amounts (a DRG or case-rate payment).
+
+    CARIN's institutional profiles put amounts on the header or on the lines, never both."""
+    return record["profile_key"].endswith("institutional") and not any(
+        amount_adjudications(line) for line in record.get("lines") or []
+    )
+
+
 def header_adjudication(record: Record) -> list[dict[str, Any]]:
     network = record["network_status"]
+    rendering = record.get("rendering_network_status")
     entries = [_status_adjudication("billingnetworkstatus", network)]
-    if record["profile_key"] == "oral":
-        entries.append(_status_adjudication("renderingnetworkstatus", network))
+    if record["profile_key"] == "oral" or (
+        rendering and record["profile_key"] == "professional-nonclinician"
+    ):
+        entries.append(_status_adjudication("renderingnetworkstatus", rendering or network))
     if record["profile_key"] not in ("professional-nonclinician",):
         entries.append(_status_adjudication("benefitpaymentstatus", network))
     if record.get("denial_reason_code") and record["profile_key"] != "pharmacy":
         entries.append(_denial_adjudication(record["denial_reason_code"], pharmacy=False))
+    if adjudicated_at_header(record):
+        entries.extend(amount_adjudications(record))
     return entries
 
 
@@ -495,22 +641,24 @@ def build_eob(record: Record, ids: IdMaker, last_updated: str) -> Resource:
     _add_optional(eob, "payee", _payee(record, ids))
     eob["outcome"] = "complete"
     _add_optional(eob, "careTeam", care_team(record, ids))
-    eob["supportingInfo"] = supporting_info(record)
+    eob["supportingInfo"], links = supporting_info(record, ids)
     _add_optional(eob, "diagnosis", diagnoses(record))
     _add_optional(eob, "procedure", procedures(record))
     coverage = coverage_key(record["member_id"], record["plan_id"], record["coverage_start_date"])
     eob["insurance"] = [{"focal": True, "coverage": ids.reference("Coverage", coverage)}]
-    eob["item"] = _items(record)
+    eob["item"] = _items(record, links)
     eob["adjudication"] = header_adjudication(record)
     eob["total"] = amount_adjudications(record)
     eob["payment"] = payment(record)
+    _add_optional(eob, "processNote", process_notes(record))
     return eob
 
 
-def _items(record: Record) -> list[dict[str, Any]]:
+def _items(record: Record, links: dict[int, list[int]]) -> list[dict[str, Any]]:
     if record["profile_key"] == "pharmacy":
         return [pharmacy_item(record)]
-    return [medical_item(line, record) for line in record["lines"]]
+    at_header = adjudicated_at_header(record)
+    return [medical_item(line, record, links, at_header) for line in record["lines"]]
 
 
 def _add_optional(resource: Resource, key: str, value: Any) -> None:

@@ -54,14 +54,19 @@ def _human_name(record: Record) -> dict[str, Any]:
     return name
 
 
-def _address(record: Record) -> list[dict[str, Any]]:
-    lines = [part for part in (record.get("address_line1"), record.get("address_line2")) if part]
-    address = {
+def _address(record: Record, prefix: str = "") -> list[dict[str, Any]]:
+    """The home address of the record's member, or of its subscriber with prefix 'subscriber_'."""
+    lines = [
+        part
+        for part in (record.get(f"{prefix}address_line1"), record.get(f"{prefix}address_line2"))
+        if part
+    ]
+    address: dict[str, Any] = {
         key: value
         for key, value in (
-            ("city", record.get("city")),
-            ("state", record.get("state")),
-            ("postalCode", record.get("postal_code")),
+            ("city", record.get(f"{prefix}city")),
+            ("state", record.get(f"{prefix}state")),
+            ("postalCode", record.get(f"{prefix}postal_code")),
         )
         if value
     }
@@ -72,27 +77,79 @@ def _address(record: Record) -> list[dict[str, Any]]:
     return [{"use": "home", "type": "physical", **address, "country": "US"}]
 
 
+def _home_phone(phone: str | None) -> list[dict[str, str]]:
+    return [{"system": "phone", "value": phone, "use": "home"}] if phone else []
+
+
+def _category_extension(
+    url: str, member: Record, field: str, null_flavors_allowed: bool
+) -> dict[str, Any] | None:
+    """A US Core race or ethnicity extension: the OMB category and its text (text is required).
+
+    US Core's ethnicity categories have no null flavor, so an unknown ethnicity is text only.
+    """
+    if not member.get(field):
+        return None
+    system, display = member[f"{field}_system"], member[f"{field}_display"]
+    parts: list[dict[str, Any]] = []
+    if system == sy.CDC_RACE_ETHNICITY or null_flavors_allowed:
+        parts.append({"url": "ombCategory", "valueCoding": coding(system, member[field], display)})
+    parts.append({"url": "text", "valueString": display})
+    return {"extension": parts, "url": url}
+
+
+def _patient_extensions(member: Record) -> list[dict[str, Any]]:
+    extensions = [
+        _category_extension(sy.US_CORE_RACE, member, "race", null_flavors_allowed=True),
+        _category_extension(sy.US_CORE_ETHNICITY, member, "ethnicity", null_flavors_allowed=False),
+    ]
+    if member.get("birth_sex"):
+        extensions.append({"url": sy.US_CORE_BIRTH_SEX, "valueCode": member["birth_sex"]})
+    return [extension for extension in extensions if extension]
+
+
+def _patient_identifiers(member: Record) -> list[dict[str, Any]]:
+    identifiers = [
+        {
+            "type": concept(sy.V2_0203, "MB", "Member Number"),
+            "system": sy.MEMBER_ID_SYSTEM,
+            "value": member["member_id"],
+        }
+    ]
+    if member.get("unique_member_id"):
+        identifiers.append(
+            {
+                "type": concept(sy.C4BB_IDENTIFIER_TYPE, "um", "Unique Member ID"),
+                "system": sy.UNIQUE_MEMBER_ID_SYSTEM,
+                "value": member["unique_member_id"],
+            }
+        )
+    return identifiers
+
+
 def build_patient(member: Record, ids: IdMaker, last_updated: str) -> Resource:
     """C4BB Patient from the member's most recent eligibility row."""
     patient: Resource = {
         "resourceType": "Patient",
         "id": ids("Patient", patient_key(member["member_id"])),
         "meta": meta(sy.PATIENT_PROFILE, last_updated),
-        "identifier": [
-            {
-                "type": concept(sy.V2_0203, "MB", "Member Number"),
-                "system": sy.MEMBER_ID_SYSTEM,
-                "value": member["member_id"],
-            }
-        ],
+    }
+    if extensions := _patient_extensions(member):
+        patient["extension"] = extensions
+    patient |= {
+        "identifier": _patient_identifiers(member),
         "active": True,
         "name": [_human_name(member)],
         "gender": member["gender"],
         "birthDate": member["birth_date"].isoformat(),
     }
-    if member.get("phone"):
-        patient["telecom"] = [{"system": "phone", "value": member["phone"], "use": "home"}]
+    if member.get("deceased_date"):
+        patient["deceasedDateTime"] = member["deceased_date"].isoformat()
+    if telecom := _home_phone(member.get("phone")):
+        patient["telecom"] = telecom
     if address := _address(member):
+        if member.get("address_start_date"):
+            address[0]["period"] = {"start": member["address_start_date"].isoformat()}
         patient["address"] = address
     if member.get("language_code"):
         patient["communication"] = [
@@ -176,22 +233,35 @@ def build_related_person(span: Record, ids: IdMaker, last_updated: str) -> Resou
         person["name"] = [
             {"family": span["subscriber_last_name"], "given": [span["subscriber_first_name"]]}
         ]
+    if telecom := _home_phone(span.get("subscriber_phone")):
+        person["telecom"] = telecom
+    if address := _address(span, prefix="subscriber_"):
+        person["address"] = address
     return person
 
 
 def build_payer(payer: Record, ids: IdMaker, last_updated: str) -> Resource:
     """C4BB Organization for the payer that insures the coverages and adjudicates the claims."""
+    identifiers = [
+        {
+            "type": concept(sy.C4BB_IDENTIFIER_TYPE, "payerid", "Payer ID"),
+            "system": sy.PAYER_ID_SYSTEM,
+            "value": payer["payer_id"],
+        }
+    ]
+    if payer.get("payer_naic_code"):
+        identifiers.append(
+            {
+                "type": concept(sy.C4BB_IDENTIFIER_TYPE, "naiccode", "NAIC Code"),
+                "system": sy.NAIC,
+                "value": payer["payer_naic_code"],
+            }
+        )
     return {
         "resourceType": "Organization",
         "id": ids("Organization", payer_key(payer["payer_id"])),
         "meta": meta(sy.ORGANIZATION_PROFILE, last_updated),
-        "identifier": [
-            {
-                "type": concept(sy.C4BB_IDENTIFIER_TYPE, "payerid", "Payer ID"),
-                "system": sy.PAYER_ID_SYSTEM,
-                "value": payer["payer_id"],
-            }
-        ],
+        "identifier": identifiers,
         "active": True,
         "type": [
             concept("http://terminology.hl7.org/CodeSystem/organization-type", "pay", "Payer")

@@ -61,12 +61,22 @@ NUBC = "https://www.nubc.org/CodeSystem"
 NCPDP = "http://terminology.hl7.org/CodeSystem"
 TOOTH = "http://terminology.hl7.org/CodeSystem/ADAUniversalToothDesignationSystem"
 LANGUAGE = "urn:ietf:bcp:47"
+CDC_RACE_ETHNICITY = "urn:oid:2.16.840.1.113883.6.238"
+NULL_FLAVOR = "http://terminology.hl7.org/CodeSystem/v3-NullFlavor"
+NAIC = "urn:oid:2.16.840.1.113883.6.300"
+UCUM = "http://unitsofmeasure.org"
+AREA_ORAL_CAVITY = "http://terminology.hl7.org/CodeSystem/ADAAreaOralCavitySystem"
+_US_CORE = "http://hl7.org/fhir/us/core/StructureDefinition"
+US_CORE_RACE = f"{_US_CORE}/us-core-race"
+US_CORE_ETHNICITY = f"{_US_CORE}/us-core-ethnicity"
+US_CORE_BIRTH_SEX = f"{_US_CORE}/us-core-birthsex"
 
 # Identifier systems are the plan's own namespaces: set INTEROP_IDENTIFIER_BASE to a URL the plan
 # controls (the default names this product, so that development data never claims a real plan).
 IDENTIFIER_BASE = os.environ.get("INTEROP_IDENTIFIER_BASE", "https://payer-interop.example.org/sid")
 CLAIM_ID_SYSTEM = f"{IDENTIFIER_BASE}/claim-id"
 MEMBER_ID_SYSTEM = f"{IDENTIFIER_BASE}/member-id"
+UNIQUE_MEMBER_ID_SYSTEM = f"{IDENTIFIER_BASE}/unique-member-id"
 PAYER_ID_SYSTEM = f"{IDENTIFIER_BASE}/payer-id"
 CPT = "http://www.ama-assn.org/go/cpt"
 HCPCS = "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from operator import add
 
 from pipelines.synthetic.codes import (
+    CARC,
     COMPOUNDS,
     DRUGS,
     ENCOUNTERS,
@@ -37,6 +38,14 @@ CLAIM_DENIALS = ("16", "50", "96", "197", "204")
 LINE_DENIALS = {"PROF": ("97", "96", "50"), "OP": ("97", "50", "204"), "DENT": ("119", "96")}
 PHARMACY_DENIALS = tuple(NCPDP_REJECT)
 MAX_LINES = 8
+# Share of inpatient (DRG) and outpatient (case-rate) claims the payer prices at the header.
+HEADER_PRICED_SHARE = {"IP": 0.5, "OP": 0.1}
+# Places of service inside a hospital: the professional claim names the hospital as facility.
+HOSPITAL_PLACES = ("21", "22", "23")
+OUT_OF_NETWORK_NOTE = (
+    "Processed under your plan's out-of-network benefits; the provider may bill you for the "
+    "amount above the allowed amount."
+)
 AMOUNT_FIELDS = (
     "submitted_amount",
     "allowed_amount",
@@ -73,6 +82,8 @@ class ClaimPlan:
     denied_line: str = ""
     compound: bool = False
     member: str = ""  # "", dependent, child, other_dependent, two_span_first, two_span_second
+    # Institutional claims paid at the header (DRG or case rate), lines unpriced; None: drawn.
+    header_priced: bool | None = None
 
 
 # Scripted into every drop (when scenarios are on), spread evenly over its claims.
@@ -107,9 +118,15 @@ SCENARIO_PLANS = (
     ClaimPlan("PROF", "well_child_5_11", member="child"),
     ClaimPlan("PROF", "otitis_media", member="other_dependent"),
     ClaimPlan("PROF", "anxiety", member="dependent"),
-    ClaimPlan("IP", "knee_replacement_left"),
-    ClaimPlan("IP", "sepsis"),
-    ClaimPlan("OP", "screening_colonoscopy"),
+    ClaimPlan("IP", "knee_replacement_left", header_priced=False),
+    ClaimPlan("IP", "sepsis", header_priced=True),
+    ClaimPlan("IP", "appendectomy", status="A", header_priced=True),
+    ClaimPlan("OP", "screening_colonoscopy", header_priced=True),
+    ClaimPlan("PROF", "ambulance_emergency"),
+    ClaimPlan("PROF", "ambulance_round_trip"),
+    ClaimPlan("DENT", "crown"),
+    ClaimPlan("DENT", "scaling_root_planing"),
+    ClaimPlan("DENT", "orthodontic_visit"),
     ClaimPlan("PROF", "flu_shot_at_pharmacy"),
     ClaimPlan("PROF", "b12_injection"),
     ClaimPlan("PROF", "knee_injection_right"),
@@ -183,6 +200,7 @@ class ClaimGenerator:
         self._code = out["claim_code"]
         self._rx = out["pharmacy_claim"]
         self._ingredient = out["pharmacy_ingredient"]
+        self._note = out["claim_note"]
         self._pools = {
             "": None,
             "dental": roster.dental_members,
@@ -319,24 +337,69 @@ class ClaimGenerator:
             "denial_reason_code": plan.denial,
         }
         header |= self._medical_providers(encounter)
+        header["medical_record_number"] = f"{header['billing_provider_npi'][-4:]}{member:07d}"
         if kind in ("IP", "OP"):
             header |= self._institutional(encounter, start, end)
         else:
             header["place_of_service_code"] = encounter.place_of_service
-        lines = self._lines(claim_id, encounter, start, end)
+            header |= self._professional(encounter, plan, header)
+        trip = self._trip(encounter) if encounter.practice == "ambulance" else None
+        lines = self._lines(claim_id, encounter, start, end, trip)
         if plan.denied_line and len(lines) > 1:
             lines[-1].denial = plan.denied_line
         pricing = self._pricing(plan.network, kind)
-        codes = self._codes(claim_id, encounter, start, end)
-        self._write_medical(header, lines, codes, pricing)
+        codes = self._codes(claim_id, encounter, start, end, lines)
+        header_priced = plan.header_priced
+        if header_priced is None:
+            header_priced = rng.random() < HEADER_PRICED_SHARE.get(kind, 0)
+        self._write_medical(header, lines, codes, pricing, header_priced)
         self.medical_claims += 1
         if plan.status != "A":
             return 1
         # The payer reprocesses the claim with a corrected fee schedule: same charges, new pricing.
         repriced = replace(pricing, allowed_pct=min(100, pricing.allowed_pct + rng.randint(2, 8)))
-        self._write_medical(*self._adjustment(header, lines, codes, adjudicated), repriced)
+        self._write_medical(
+            *self._adjustment(header, lines, codes, adjudicated), repriced, header_priced
+        )
         self.medical_claims += 1
         return 2
+
+    def _professional(
+        self, encounter: Encounter, plan: ClaimPlan, header: dict[str, str]
+    ) -> dict[str, str]:
+        """Professional and dental header fields: facility, rendering network, ADA items 40-44."""
+        rng = self.rng
+        row: dict[str, str] = {}
+        if header.get("rendering_provider_npi"):
+            # The rendering clinician practises in the billing group, so shares its network.
+            row["rendering_network_status_code"] = plan.network
+        if encounter.claim_type == "DENT":
+            row["service_facility_npi"] = header["billing_provider_npi"]  # the treating office
+        elif encounter.place_of_service in HOSPITAL_PLACES:
+            providers = self.providers
+            row["service_facility_npi"] = providers.use(providers.practice("hospital").org)
+        if encounter.prosthesis:
+            row["prosthesis_replacement_code"] = "Y" if rng.random() < 0.2 else "N"
+        if encounter.orthodontic:
+            row["orthodontic_months_remaining"] = str(rng.randint(1, 22))
+        return row
+
+    def _trip(self, encounter: Encounter) -> dict[str, str]:
+        """One ambulance trip (837P CR1 and the pick-up and drop-off loops) to a hospital."""
+        rng = self.rng
+        hospital = self.providers.rows[self.providers.practice("hospital").org]
+        destination = (
+            f"{hospital['organization_name']}, {hospital['address_line1']}, "
+            f"{hospital['city']}, {hospital['state']} {hospital['postal_code']}"
+        )
+        return {
+            "patient_weight": str(rng.randint(110, 280)),
+            "ambulance_transport_reason_code": rng.choices("ABD", cum_weights=(80, 90, 100))[0],
+            "transport_distance": str(rng.randint(3, 25)),
+            "round_trip_purpose": encounter.round_trip,
+            "stretcher_purpose": encounter.stretcher,
+            "destination": destination,
+        }
 
     def _payee(self, plan: ClaimPlan, member: int, kind: str) -> str:
         if plan.network == "I" or kind in ("IP", "OP"):
@@ -353,7 +416,8 @@ class ClaimGenerator:
         else:
             practice = providers.practice(encounter.practice)
             row["billing_provider_npi"] = providers.use(practice.org)
-            row["rendering_provider_npi"] = providers.use(self.rng.choice(practice.clinicians))
+            if practice.clinicians:  # an ambulance service bills without a rendering clinician
+                row["rendering_provider_npi"] = providers.use(self.rng.choice(practice.clinicians))
         if encounter.referred:
             row["referring_provider_npi"] = providers.use(providers.clinician("primary_care"))
         return row
@@ -374,7 +438,14 @@ class ClaimGenerator:
             }
         return row
 
-    def _lines(self, claim_id: str, encounter: Encounter, start: int, end: int) -> list[LineDraft]:
+    def _lines(
+        self,
+        claim_id: str,
+        encounter: Encounter,
+        start: int,
+        end: int,
+        trip: dict[str, str] | None = None,
+    ) -> list[LineDraft]:
         rng = self.rng
         extras = (t for t in encounter.extra_lines if rng.random() < 0.5)
         templates = [*encounter.lines, *extras][:MAX_LINES]
@@ -388,6 +459,8 @@ class ClaimGenerator:
             # Per-day units: nights of an inpatient stay, or the days a visit line spans.
             days = last - first + (0 if inpatient else 1)
             units = days if template.per_day else rng.randint(*template.units)
+            if template.mileage and trip:
+                units = int(trip["transport_distance"])
             row = {
                 "claim_id": claim_id,
                 "line_number": str(number),
@@ -406,6 +479,10 @@ class ClaimGenerator:
                 row["tooth_number"] = str(tooth)
                 if template.surface:
                     row["tooth_surface"] = rng.choice(SURFACES[template.teeth])
+                if template.additional_teeth:
+                    row["additional_tooth_numbers"] = _neighbours(tooth, template.additional_teeth)
+            if trip:
+                row |= _transport_fields(trip, row, lines)
             lines.append(LineDraft(row, template.charge * markup // 100 * units, template.benefit))
         return lines
 
@@ -418,7 +495,12 @@ class ClaimGenerator:
         return tooth
 
     def _codes(
-        self, claim_id: str, encounter: Encounter, start: int, end: int
+        self,
+        claim_id: str,
+        encounter: Encounter,
+        start: int,
+        end: int,
+        lines: list[LineDraft],
     ) -> list[dict[str, str]]:
         inpatient = encounter.claim_type == "IP"
         rows = []
@@ -444,7 +526,27 @@ class ClaimGenerator:
                     "procedure_date": DAY_TEXT[day],
                 }
             )
+        if encounter.missing_teeth:
+            rows.extend(self._missing_teeth(claim_id, lines))
         return rows
+
+    def _missing_teeth(self, claim_id: str, lines: list[LineDraft]) -> list[dict[str, str]]:
+        """One to three teeth the member has lost, none of them treated on this claim."""
+        treated = {
+            int(t)
+            for line in lines
+            for t in (
+                line.row.get("tooth_number", ""),
+                *line.row.get("additional_tooth_numbers", "").split(","),
+            )
+            if t
+        }
+        candidates = [t for t in (1, 16, 17, 32, 2, 15, 18, 31) if t not in treated]
+        missing = sorted(self.rng.sample(candidates, self.rng.randint(1, 3)))
+        return [
+            {"claim_id": claim_id, "code_category": "MT", "sequence": str(n), "code": str(tooth)}
+            for n, tooth in enumerate(missing, start=1)
+        ]
 
     def _poa(self, dx_type: str) -> str:
         if dx_type == "A":
@@ -501,7 +603,9 @@ class ClaimGenerator:
         lines: list[LineDraft],
         codes: list[dict[str, str]],
         pricing: Pricing,
+        header_priced: bool = False,
     ) -> None:
+        """Adjudicate and write a claim; a header-priced claim keeps its amounts off the lines."""
         totals: Iterable[int] = (0,) * len(AMOUNT_FIELDS)
         share = CostShare(pricing.deductible, pricing.coinsurance_cap)
         claim_denial = header["denial_reason_code"]
@@ -509,13 +613,27 @@ class ClaimGenerator:
             denial = claim_denial or line.denial
             amounts = _adjudicate_line(line, pricing, denial, share)
             line.row["denial_reason_code"] = denial
-            line.row.update(zip(AMOUNT_FIELDS, map(money, amounts), strict=True))
+            line.row["allowed_units"] = "0" if denial else line.row["units"]
+            priced = ("",) * len(AMOUNT_FIELDS) if header_priced else map(money, amounts)
+            line.row.update(zip(AMOUNT_FIELDS, priced, strict=True))
             self._line.write(line.row)
             totals = tuple(map(add, totals, amounts))
         header.update(zip(AMOUNT_FIELDS, map(money, totals), strict=True))
         self._header.write(header)
         for row in codes:
             self._code.write(row)
+        self._write_notes(header["claim_id"], _medical_notes(header, lines, header_priced))
+
+    def _write_notes(self, claim_id: str, notes: list[tuple[str, str]]) -> None:
+        for number, (line_number, text) in enumerate(notes, start=1):
+            self._note.write(
+                {
+                    "claim_id": claim_id,
+                    "note_number": str(number),
+                    "line_number": line_number,
+                    "note_text": text,
+                }
+            )
 
     # -- pharmacy ---------------------------------------------------------------------------------
 
@@ -687,6 +805,72 @@ class ClaimGenerator:
         self._rx.write(row)
         for ingredient in ingredients:
             self._ingredient.write(ingredient)
+        self._write_notes(row["claim_id"], _pharmacy_notes(row))
+
+
+def _neighbours(tooth: int, count: int) -> str:
+    """Up to `count` teeth next to `tooth` in its quadrant (1-8, 9-16, 17-24, 25-32)."""
+    quadrant = (tooth - 1) // 8
+    near = [t for t in (tooth + 1, tooth - 1, tooth + 2, tooth - 2) if (t - 1) // 8 == quadrant]
+    return ",".join(str(t) for t in sorted(near[:count]))
+
+
+def _transport_fields(
+    trip: dict[str, str], row: dict[str, str], earlier: list[LineDraft]
+) -> dict[str, str]:
+    """The CR1 data of an ambulance line: RH legs go home → hospital, HR legs come back; a
+    mileage line belongs to the leg before it."""
+    leg = row.get("modifier_1") or (earlier[-1].row.get("modifier_1") if earlier else "RH")
+    home, hospital = "Patient residence", trip["destination"]
+    pickup, dropoff = (home, hospital) if leg == "RH" else (hospital, home)
+    fields = {k: v for k, v in trip.items() if k != "destination"}
+    return fields | {"pickup_location": pickup, "dropoff_location": dropoff}
+
+
+def _medical_notes(
+    header: dict[str, str], lines: list[LineDraft], header_priced: bool
+) -> list[tuple[str, str]]:
+    """The remarks the payer prints on the EOB: (line number or "", text)."""
+    notes: list[tuple[str, str]] = []
+    denial = header["denial_reason_code"]
+    if denial:
+        notes.append(("", f"Claim denied: {CARC[denial]} (CARC {denial})."))
+    if header.get("original_claim_id"):
+        notes.append(
+            (
+                "",
+                f"Replaces claim {header['original_claim_id']}, reprocessed with corrected pricing.",
+            )
+        )
+    if header["network_status_code"] == "O":
+        notes.append(("", OUT_OF_NETWORK_NOTE))
+    if header_priced and header.get("drg_code"):
+        notes.append(("", f"Paid at the MS-DRG {header['drg_code']} rate; lines are not priced."))
+    elif header_priced:
+        notes.append(("", "Paid at the facility's case rate; lines are not priced."))
+    for line in lines:
+        number = line.row["line_number"]
+        if line.denial and not denial:
+            notes.append((number, f"Line denied: {CARC[line.denial]} (CARC {line.denial})."))
+        if header["claim_type_code"] == "IP" and line.row["revenue_code"] in ("0120", "0200"):
+            days = line.row["units"]
+            notes.append((number, f"{days} inpatient day(s) approved by concurrent review."))
+    return notes
+
+
+def _pharmacy_notes(row: dict[str, str]) -> list[tuple[str, str]]:
+    notes: list[tuple[str, str]] = []
+    reject = row["denial_reason_code"]
+    if reject:
+        text = f"Rejected at the pharmacy: {NCPDP_REJECT[reject]} (NCPDP reject {reject})."
+        notes.append(("1", text))
+    if row.get("original_claim_id"):
+        notes.append(
+            ("", f"Replaces claim {row['original_claim_id']} with a corrected dispensing fee.")
+        )
+    if row["network_status_code"] == "O":
+        notes.append(("", OUT_OF_NETWORK_NOTE))
+    return notes
 
 
 def _adjudicate_line(

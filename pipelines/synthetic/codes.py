@@ -31,11 +31,13 @@ ICD10CM = {
     "K02.62": "Dental caries on smooth surface penetrating into dentin",
     "K03.81": "Cracked tooth",
     "K04.7": "Periapical abscess without sinus",
+    "K05.312": "Chronic periodontitis, localized, moderate",
     "K35.80": "Unspecified acute appendicitis",
     "K52.9": "Noninfective gastroenteritis and colitis, unspecified",
     "M17.11": "Unilateral primary osteoarthritis, right knee",
     "M17.12": "Unilateral primary osteoarthritis, left knee",
     "M25.571": "Pain in right ankle and joints of right foot",
+    "M26.212": "Malocclusion, Angle's class II",
     "M54.50": "Low back pain, unspecified",
     "N17.9": "Acute kidney failure, unspecified",
     "N39.0": "Urinary tract infection, site not specified",
@@ -56,6 +58,7 @@ ICD10CM = {
     "Z12.11": "Encounter for screening for malignant neoplasm of colon",
     "Z23": "Encounter for immunization",
     "Z29.3": "Encounter for prophylactic fluoride administration",
+    "Z74.01": "Bed confinement status",
     "Z79.84": "Long term (current) use of oral hypoglycemic drugs",
 }
 
@@ -118,6 +121,9 @@ CPT = {
 }
 
 HCPCS = {
+    "A0425": "Ground mileage, per statute mile",
+    "A0427": "Ambulance service, advanced life support, emergency transport, level 1 (ALS1-emergency)",
+    "A0428": "Ambulance service, basic life support, non-emergency transport (BLS)",
     "G0008": "Administration of influenza virus vaccine",
     "G0463": "Hospital outpatient clinic visit for assessment and management of a patient",
     "J2405": "Injection, ondansetron hydrochloride, per 1 mg",
@@ -140,7 +146,9 @@ CDT = {
     "D2330": "Resin-based composite - one surface, anterior",
     "D2391": "Resin-based composite - one surface, posterior",
     "D2740": "Crown - porcelain/ceramic",
+    "D4342": "Periodontal scaling and root planing - one to three teeth per quadrant",
     "D7140": "Extraction, erupted tooth or exposed root (elevation and/or forceps removal)",
+    "D8670": "Periodic orthodontic treatment visit",
 }
 
 REVENUE = {
@@ -175,7 +183,9 @@ MODIFIERS = {
     "26": "Professional component",
     "59": "Distinct procedural service",
     "GP": "Services delivered under an outpatient physical therapy plan of care",
+    "HR": "Ambulance origin hospital, destination residence",
     "LT": "Left side",
+    "RH": "Ambulance origin residence, destination hospital",
     "RT": "Right side",
 }
 
@@ -185,6 +195,7 @@ PLACE_OF_SERVICE = {
     "21": "Inpatient hospital",
     "22": "On campus - outpatient hospital",
     "23": "Emergency room - hospital",
+    "41": "Ambulance - land",
 }
 
 # X12 claim adjustment reason codes used for medical and dental denials.
@@ -225,6 +236,7 @@ TAXONOMY = {
     "261QR0200X": "Clinic/Center, Radiology",
     "282N00000X": "General Acute Care Hospital",
     "3336C0003X": "Pharmacy, Community/Retail Pharmacy",
+    "3416L0300X": "Ambulance, Land Transport",
     "363LF0000X": "Nurse Practitioner, Family",
 }
 
@@ -258,6 +270,8 @@ class Line:
     teeth: str = ""  # a key of TEETH: the line names a tooth of that kind
     surface: bool = False
     per_day: bool = False  # units are days of the stay (room and board, daily hospital visits)
+    mileage: bool = False  # units are the miles of the ambulance trip
+    additional_teeth: int = 0  # further teeth of the same quadrant the line treats
     benefit: str = "standard"  # standard | preventive | office | emergency | basic | major
 
 
@@ -283,6 +297,11 @@ class Encounter:
     admission_sources: tuple[str, ...] = ()
     discharge_statuses: tuple[str, ...] = ()
     stay: tuple[int, int] = (0, 0)
+    prosthesis: bool = False  # the claim answers ADA item 43 (replacement of prosthesis?)
+    orthodontic: bool = False  # the claim answers ADA items 40-42 (orthodontic treatment)
+    missing_teeth: bool = False  # the claim reports missing teeth (periodontal services)
+    round_trip: str = ""  # ambulance: why the trip was a round trip
+    stretcher: str = ""  # ambulance: why a stretcher was needed
 
 
 _VISIT = Line("99213", charge=16500, benefit="office")
@@ -459,6 +478,37 @@ PROFESSIONAL = (
         (_FLU_VACCINE, Line("G0008", charge=3000, benefit="preventive")),
         place_of_service="01",
         practice="pharmacy",
+    ),
+    Encounter(
+        "ambulance_emergency",
+        "PROF",
+        (40, 99),
+        1,
+        (("R07.9", "P"), ("I10", "S")),
+        (
+            Line("A0427", charge=95000, modifiers=("RH",), benefit="emergency"),
+            Line("A0425", charge=1800, mileage=True, benefit="emergency"),
+        ),
+        place_of_service="41",
+        practice="ambulance",
+        stretcher="Chest pain with unstable vital signs; cardiac monitoring en route",
+    ),
+    Encounter(
+        "ambulance_round_trip",
+        "PROF",
+        (30, 99),
+        1,
+        (("Z74.01", "P"), ("I50.23", "S")),
+        (
+            Line("A0428", charge=45000, modifiers=("RH",)),
+            Line("A0425", charge=1500, mileage=True),
+            Line("A0428", charge=45000, modifiers=("HR",)),
+            Line("A0425", charge=1500, mileage=True),
+        ),
+        place_of_service="41",
+        practice="ambulance",
+        round_trip="Bed-confined patient taken to a cardiology visit at the hospital and home",
+        stretcher="Bed-confined; cannot sit in a wheelchair",
     ),
     Encounter(
         "emergency_chest_pain_physician",
@@ -688,7 +738,7 @@ INPATIENT = (
             Line(revenue="0278", charge=1150000),
             Line(revenue="0360", charge=1400000),
             Line(revenue="0370", charge=310000),
-            Line(revenue="0420", charge=95000),
+            Line("97161", "0420", 95000, modifiers=("GP",)),
         ),
         extra_lines=(Line(revenue="0300", charge=85000),),
         attending="ortho",
@@ -712,7 +762,7 @@ INPATIENT = (
             Line(revenue="0278", charge=1150000),
             Line(revenue="0360", charge=1400000),
             Line(revenue="0370", charge=310000),
-            Line(revenue="0420", charge=95000),
+            Line("97161", "0420", 95000, modifiers=("GP",)),
         ),
         attending="ortho",
         referred=True,
@@ -928,6 +978,29 @@ DENTAL = (
         place_of_service="11",
         practice="dental",
         same_tooth=True,
+        prosthesis=True,
+    ),
+    Encounter(
+        "scaling_root_planing",
+        "DENT",
+        (30, 99),
+        1,
+        (("K05.312", "P"),),
+        (Line("D4342", charge=21000, teeth="posterior", additional_teeth=2, benefit="basic"),),
+        place_of_service="11",
+        practice="dental",
+        missing_teeth=True,
+    ),
+    Encounter(
+        "orthodontic_visit",
+        "DENT",
+        (10, 17),
+        1,
+        (("M26.212", "P"),),
+        (Line("D8670", charge=25000, benefit="major"),),
+        place_of_service="11",
+        practice="dental",
+        orthodontic=True,
     ),
     Encounter(
         "extraction",

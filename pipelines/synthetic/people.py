@@ -65,6 +65,13 @@ LANGUAGES = ("en",) * 17 + ("es", "es", "vi", "zh", "ar", "so")
 
 PAYER_ID = "PAYER01"
 PAYER_NAME = "Northwind Mutual Health Plan"
+PAYER_NAIC_CODE = "95813"  # five digits, as NAIC company codes are; the plan is fictional
+
+# CDC Race & Ethnicity codes as an 834 carries them (DMG05-3), with cumulative weights that
+# roughly follow Ohio's census profile; ASKU is a member who declined to answer.
+RACES = (("2106-3", 74), ("2054-5", 86), ("2028-9", 89), ("1002-5", 90), ("2076-8", 91),
+         ("ASKU", 97), ("UNK", 100))  # fmt: skip
+ETHNICITIES = (("2186-5", 86), ("2135-2", 93), ("ASKU", 100))
 
 
 @dataclass(frozen=True)
@@ -108,6 +115,7 @@ class FamilyShape:
     dental: bool = False
     termed: bool = False
     new_hire: bool = False
+    deceased: bool = False  # the subscriber died; coverage ends on the date of death
 
 
 # The first families of every drop carry the coverage features the sample must show.
@@ -116,7 +124,7 @@ FIXED_SHAPES = (
     FamilyShape(spouse=True, children=2, dental=True),
     FamilyShape(other_dependent=True, dental=True),
     FamilyShape(spouse=True, newborn=True),
-    FamilyShape(termed=True),
+    FamilyShape(termed=True, deceased=True),
     FamilyShape(spouse=True, new_hire=True, children=1),
 )
 
@@ -137,7 +145,10 @@ class Person:
     middle_name: str
     birth: date
     gender: str
+    race: str
+    ethnicity: str
     spans: list[Span] = field(default_factory=list)
+    deceased: date | None = None
 
 
 class Roster:
@@ -211,6 +222,12 @@ RELATIONSHIPS = (SELF, SPOUSE, CHILD, OTHER)
 
 def member_id(family: int, sequence: int) -> str:
     return f"NW{40_000_000 + family:08d}{sequence:02d}"
+
+
+def unique_member_id(family: int, sequence: int) -> str:
+    """The enterprise person id: stable across lines of business, unrelated to the member id
+    (7919 is prime to 10**9, so distinct members never share one)."""
+    return f"E{(family * 100 + sequence) * 7919 % 10**9:09d}"
 
 
 def subscriber_id(family: int) -> str:
@@ -287,7 +304,13 @@ def _person(
     middle = rng.choice("ABCDEFGHJKLMNPRSTW") if r < 0.5 else ""
     if rng.random() < 0.005:
         gender = "U"
-    return Person(relationship, first, surname, middle, birth, gender)
+    return Person(relationship, first, surname, middle, birth, gender, _draw(rng, RACES),
+                  _draw(rng, ETHNICITIES))  # fmt: skip
+
+
+def _draw(rng: random.Random, weighted: tuple[tuple[str, int], ...]) -> str:
+    r = rng.random() * weighted[-1][1]
+    return next(code for code, limit in weighted if r < limit)
 
 
 def _birth(rng: random.Random, age: int) -> date:
@@ -304,6 +327,9 @@ def _cover(rng: random.Random, shape: FamilyShape, people: list[Person]) -> None
         start = date(2026, rng.randint(2, 9), 1)
     if shape.termed:
         end = date(2026, rng.randint(8, 10), 1) - timedelta(days=1)
+        if shape.deceased:  # coverage ends on the date of death
+            end -= timedelta(days=rng.randint(0, 20))
+            people[0].deceased = end
     medical = [Span(PLANS[product], group, start, end)]
     if shape.plan_change:
         # A qualifying life event mid-year: the family moves to another product on July 1.
@@ -332,6 +358,7 @@ class Household:
     postal_code: str
     phone: str
     language_code: str
+    since: date
 
 
 def _household(rng: random.Random) -> Household:
@@ -345,6 +372,7 @@ def _household(rng: random.Random) -> Household:
         postal_code=zip_code,
         phone=f"{area}-555-01{rng.randint(0, 99):02d}",
         language_code=rng.choice(LANGUAGES),
+        since=date(rng.randint(2004, 2025), rng.randint(1, 12), rng.randint(1, 28)),
     )
 
 
@@ -368,8 +396,15 @@ def _eligibility_row(
         "postal_code": home.postal_code,
         "phone": home.phone,
         "language_code": home.language_code,
+        "unique_member_id": unique_member_id(family, sequence),
+        "race_code": person.race,
+        "ethnicity_code": person.ethnicity,
+        "birth_sex_code": person.gender,
+        "deceased_date": person.deceased.isoformat() if person.deceased else "",
+        "address_start_date": max(home.since, person.birth).isoformat(),
         "payer_id": PAYER_ID,
         "payer_name": PAYER_NAME,
+        "payer_naic_code": PAYER_NAIC_CODE,
         "plan_id": span.plan.plan_id,
         "plan_name": span.plan.plan_name,
         "group_id": group_id,

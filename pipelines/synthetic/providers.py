@@ -93,7 +93,11 @@ PRACTICES = {
     "pharmacy": PracticeKind(
         "3336C0003X", ("183500000X",), (1, 1), ("Pharmacy", "Apothecary"), 3, 1
     ),
+    "ambulance": PracticeKind("3416L0300X", (), (0, 0), ("Ambulance Service", "EMS"), 1, 0.2),
 }
+
+# Share of clinicians in practice on their own account, with an EIN of their own.
+OWN_EIN_SHARE = 0.25
 
 
 def npi_check_digit(first_nine: str) -> str:
@@ -156,7 +160,7 @@ class ProviderPool:
                 "entity_type_code": "2",
                 "organization_name": f"{rng.choice(ORG_PLACES)} {rng.choice(spec.name_suffixes)}",
                 "taxonomy_code": spec.org_taxonomy,
-                "tax_id": f"{rng.choice(EIN_PREFIXES)}{rng.randint(0, 9_999_999):07d}",
+                "tax_id": self._ein(),
             },
             address,
             (city, state, zip_code),
@@ -178,7 +182,11 @@ class ProviderPool:
             "first_name": first,
             "credential": rng.choice(CREDENTIALS.get(taxonomy, PHYSICIAN_CREDENTIALS)),
             "taxonomy_code": taxonomy,
+            "tax_id": self._ein() if rng.random() < OWN_EIN_SHARE else "",
         }
+
+    def _ein(self) -> str:
+        return f"{self._rng.choice(EIN_PREFIXES)}{self._rng.randint(0, 9_999_999):07d}"
 
     def _add(
         self, row: dict[str, str], address: str, place: tuple[str, str, str], area: str

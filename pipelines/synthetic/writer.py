@@ -22,6 +22,7 @@ LAYOUT_FILES = {
     "claim_code": "claims/claim_code.yaml",
     "pharmacy_claim": "claims/pharmacy_claim.yaml",
     "pharmacy_ingredient": "claims/pharmacy_ingredient.yaml",
+    "claim_note": "claims/claim_note.yaml",
     "provider": "claims/provider.yaml",
 }
 

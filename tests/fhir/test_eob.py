@@ -298,3 +298,131 @@ def test_diagnosis_type_is_carried_in_the_profiles_own_value_set(
     )
     eob = build_eob(record, IDS, NOW)
     assert eob["diagnosis"][1]["type"][0]["coding"][0]["code"] == expected
+
+
+HCPCS = "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"
+_AMBULANCE = {
+    "patient_weight": Decimal("180"),
+    "ambulance_transport_reason_code": "A",
+    "transport_reason_system": "https://x12.org/codesystem.x12.org/ambulance-transport-reason-codes",
+    "transport_reason_display": "Patient was transported to nearest facility",
+    "transport_distance": Decimal("12"),
+    "stretcher_purpose": "Unable to sit upright",
+    "pickup_location": "Patient residence",
+    "dropoff_location": "Oakhaven Regional Medical Center, Columbus, OH 43215",
+}
+
+
+def test_ambulance_lines_link_their_transport_info_once_and_facility_is_referenced() -> None:
+    lines = [
+        _line(
+            1,
+            procedure_code="A0427",
+            procedure_system=HCPCS,
+            place_of_service_code="41",
+            **_AMBULANCE,
+        ),
+        _line(
+            2,
+            procedure_code="A0425",
+            procedure_system=HCPCS,
+            place_of_service_code="41",
+            **_AMBULANCE,
+        ),
+    ]
+    eob = _valid(
+        build_eob(
+            _claim(
+                "professional-nonclinician",
+                lines=lines,
+                service_facility_npi="1245319599",
+                service_facility_type="Organization",
+                medical_record_number="MRN-77",
+                rendering_network_status="innetwork",
+            ),
+            IDS,
+            NOW,
+        )
+    )
+    claim_level = {"clmrecvddate", "servicefacility", "medicalrecordnumber"}
+    linked = [
+        i["sequence"]
+        for i in eob["supportingInfo"]
+        if i["category"]["coding"][0]["code"] not in claim_level
+    ]
+    assert {"servicefacility", "medicalrecordnumber", "pickuplocation"} <= set(_info_codes(eob))
+    # Both lines carry the same trip: each value is one entry that both lines link to.
+    assert len(_info_codes(eob)) == len(set(_info_codes(eob)))
+    assert eob["item"][0]["informationSequence"] == eob["item"][1]["informationSequence"] == linked
+    weight = next(
+        i for i in eob["supportingInfo"] if i["category"]["coding"][0]["code"] == "patientweight"
+    )
+    assert weight["valueQuantity"]["code"] == "[lb_av]"
+    assert "renderingnetworkstatus" in str(eob["adjudication"])
+
+
+def test_oral_claim_carries_ada_items_and_links_additional_teeth() -> None:
+    line = _line(1, procedure_code="D4342", procedure_system="http://www.ada.org/cdt",
+                 tooth_number="3", additional_tooth_numbers="2,4",
+                 place_of_service_code="11")  # fmt: skip
+    eob = _valid(
+        build_eob(
+            _claim(
+                "oral",
+                rendering_provider_npi="1234567893",
+                rendering_provider_type="Practitioner",
+                lines=[line],
+                missing_teeth=["1", "16"],
+                prosthesis_replacement_code="N",
+                orthodontic_months_remaining=14,
+            ),
+            IDS,
+            NOW,
+        )
+    )
+    codes = _info_codes(eob)
+    assert codes.count("missingtoothnumber") == 2 and codes.count("additionalbodysite") == 2
+    prosthesis = next(
+        i for i in eob["supportingInfo"] if i["category"]["coding"][0]["code"] == "prosthesis"
+    )
+    assert prosthesis["valueBoolean"] is False
+    linked = eob["item"][0]["informationSequence"]
+    sites = [i for i in eob["supportingInfo"] if i["sequence"] in linked]
+    assert [s["code"]["coding"][0]["code"] for s in sites] == ["2", "4"]
+
+
+def test_drg_paid_inpatient_claim_carries_amounts_at_the_header_only() -> None:
+    unpriced = {field: None for field in AMOUNTS}
+    record = _claim(
+        "inpatient-institutional",
+        lines=[
+            _line(1, revenue_code="0120", **unpriced),
+            _line(2, revenue_code="0250", **unpriced),
+        ],
+        admission_date=date(2026, 3, 2),
+        type_of_bill="0111",
+        notes=[
+            {"note_number": 1, "line_number": None, "note_text": "Paid at the MS-DRG 470 rate."},
+            {"note_number": 2, "line_number": 1, "note_text": "1 day approved."},
+        ],
+    )
+    eob = _valid(build_eob(record, IDS, NOW))
+    assert all("adjudication" not in item for item in eob["item"])
+    assert any("amount" in entry for entry in eob["adjudication"])
+    assert eob["processNote"] == [
+        {"number": 1, "text": "Paid at the MS-DRG 470 rate."},
+        {"number": 2, "text": "1 day approved."},
+    ]
+    assert eob["item"][0]["noteNumber"] == [2] and "noteNumber" not in eob["item"][1]
+
+
+def test_line_priced_claim_reports_allowed_units() -> None:
+    record = _claim(
+        "outpatient-institutional",
+        lines=[_line(1, revenue_code="0450", allowed_units=Decimal("1"))],
+        type_of_bill="0131",
+    )
+    eob = _valid(build_eob(record, IDS, NOW))
+    units = [a for a in eob["item"][0]["adjudication"] if "value" in a]
+    assert units[0]["category"]["coding"][0]["code"] == "allowedunits"
+    assert not any("amount" in entry for entry in eob["adjudication"])

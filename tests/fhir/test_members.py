@@ -91,3 +91,40 @@ def test_ids_are_stable_keyed_and_opaque() -> None:
     assert IDS("Patient", "M2") != other("Patient", "M2")
     assert IDS("Patient", "M2") != IDS("Coverage", "M2")
     assert len(IDS("Patient", "M2")) == 32
+
+
+def test_patient_carries_us_core_demographics_unique_id_death_and_address_period() -> None:
+    cdc = "urn:oid:2.16.840.1.113883.6.238"
+    member = _span(
+        unique_member_id="E000012345",
+        race="2054-5",
+        race_system=cdc,
+        race_display="Black or African American",
+        ethnicity="ASKU",
+        ethnicity_system="http://terminology.hl7.org/CodeSystem/v3-NullFlavor",
+        ethnicity_display="Asked but no answer",
+        birth_sex="F",
+        deceased_date=date(2026, 5, 2),
+        address_line1="12 Oak St",
+        city="Columbus",
+        address_start_date=date(2019, 6, 1),
+    )
+    patient = _valid(build_patient(member, IDS, NOW))
+    race, ethnicity, birth_sex = patient["extension"]
+    assert race["extension"][0]["valueCoding"]["code"] == "2054-5"
+    # US Core's ethnicity categories have no null flavor: an unanswered ethnicity is text only.
+    assert ethnicity["extension"] == [{"url": "text", "valueString": "Asked but no answer"}]
+    assert birth_sex["valueCode"] == "F"
+    assert patient["identifier"][1]["type"]["coding"][0]["code"] == "um"
+    assert patient["deceasedDateTime"] == "2026-05-02"
+    assert patient["address"][0]["period"] == {"start": "2019-06-01"}
+
+
+def test_related_person_has_the_subscribers_phone_and_address_and_payer_its_naic_code() -> None:
+    span = _span(subscriber_phone="614-555-0101", subscriber_address_line1="12 Oak St",
+                 subscriber_city="Columbus", subscriber_state="OH", subscriber_postal_code="43215")  # fmt: skip
+    person = _valid(build_related_person(span, IDS, NOW))
+    assert person["telecom"][0]["value"] == "614-555-0101"
+    assert person["address"][0]["line"] == ["12 Oak St"]
+    payer = _valid(build_payer(span | {"payer_naic_code": "95813"}, IDS, NOW))
+    assert payer["identifier"][1]["system"] == "urn:oid:2.16.840.1.113883.6.300"

@@ -32,6 +32,7 @@ from pipelines.synthetic.codes import (
     REVENUE,
     TAXONOMY,
 )
+from pipelines.synthetic.people import ETHNICITIES, RACES
 from pipelines.synthetic.providers import npi_is_valid
 from pipelines.synthetic.writer import LAYOUT_FILES, ExtractWriter, extract_layout, output_path
 
@@ -116,9 +117,18 @@ def test_writer_rejects_a_field_outside_the_layout(tmp_path: Path) -> None:
     writer.close()
 
 
+def header_priced(drop: dict) -> set[str]:
+    """Institutional claims paid at the header (DRG or case rate): their lines carry no amounts."""
+    return {r["CLAIM_ID"] for r in drop["claim_line"] if r["SUBMITTED_AMOUNT"] == ""}
+
+
 def test_dates_amounts_and_absent_values_are_formatted(drop: dict) -> None:
+    at_header = header_priced(drop)
     for kind in ("claim_header", "claim_line", "pharmacy_claim"):
         for row in drop[kind]:
+            if kind == "claim_line" and row["CLAIM_ID"] in at_header:
+                assert {row[column] for column in AMOUNTS} == {""}
+                continue
             for column in AMOUNTS:
                 whole, _, cents = row[column].partition(".")
                 assert whole.isdigit() and len(cents) == 2, (kind, column, row[column])
@@ -178,6 +188,8 @@ def test_claim_codes_are_real_codes_of_their_system(drop: dict) -> None:
             assert row["CODE"] in ICD10CM
             assert row["DIAGNOSIS_TYPE_CODE"] in {"P", "A", "S", "O", "E", "R"}
             has_dx.add(row["CLAIM_ID"])
+        elif row["CODE_CATEGORY"] == "MT":
+            assert 1 <= int(row["CODE"]) <= 32 and claim_type[row["CLAIM_ID"]] == "DENT"
         else:
             assert row["CODE_CATEGORY"] == "PX" and row["CODE"] in ICD10PCS
             assert claim_type[row["CLAIM_ID"]] == "IP"
@@ -212,7 +224,8 @@ def test_institutional_fields_use_real_code_sets(drop: dict) -> None:
             assert row["TYPE_OF_BILL"] in {"0131", "0137"} and not row["DRG_CODE"]
         else:
             assert row["PLACE_OF_SERVICE_CODE"] in PLACE_OF_SERVICE
-            assert row["RENDERING_PROVIDER_NPI"]
+            # An ambulance service bills its transports without a rendering clinician.
+            assert row["RENDERING_PROVIDER_NPI"] or row["PLACE_OF_SERVICE_CODE"] == "41"
 
 
 def test_denial_reasons_are_carc_or_ncpdp_reject_codes(drop: dict) -> None:
@@ -255,14 +268,18 @@ def check_amounts(row: dict[str, str], in_network: bool) -> None:
 
 def test_amounts_reconcile_on_lines_headers_and_fills(drop: dict) -> None:
     network = {r["CLAIM_ID"]: r["NETWORK_STATUS_CODE"] == "I" for r in drop["claim_header"]}
+    at_header = header_priced(drop)
     sums: dict[str, Counter] = defaultdict(Counter)
     for line in drop["claim_line"]:
+        if line["CLAIM_ID"] in at_header:
+            continue
         check_amounts(line, network[line["CLAIM_ID"]])
         for column in AMOUNTS:
             sums[line["CLAIM_ID"]][column] += money(line[column])
     for header in drop["claim_header"]:
         check_amounts(header, network[header["CLAIM_ID"]])
-        assert all(money(header[c]) == sums[header["CLAIM_ID"]][c] for c in AMOUNTS)
+        if header["CLAIM_ID"] not in at_header:
+            assert all(money(header[c]) == sums[header["CLAIM_ID"]][c] for c in AMOUNTS)
     for fill in drop["pharmacy_claim"]:
         check_amounts(fill, fill["NETWORK_STATUS_CODE"] == "I")
 
@@ -393,6 +410,26 @@ def _line_counts(drop: dict) -> Counter:
     return Counter(r["CLAIM_ID"] for r in drop["claim_line"])
 
 
+def _type_of(drop: dict, claim_id: str) -> str:
+    return next(r["CLAIM_TYPE_CODE"] for r in drop["claim_header"] if r["CLAIM_ID"] == claim_id)
+
+
+def _ambulance_lines_are_complete(drop: dict) -> bool:
+    lines = [r for r in drop["claim_line"] if r["PROCEDURE_CODE"] in {"A0425", "A0427", "A0428"}]
+    fields = ("PATIENT_WEIGHT", "AMBULANCE_TRANSPORT_REASON_CODE", "TRANSPORT_DISTANCE",
+              "STRETCHER_PURPOSE", "PICKUP_LOCATION", "DROPOFF_LOCATION")  # fmt: skip
+    mileage_matches = all(
+        r["UNITS"] == r["TRANSPORT_DISTANCE"] for r in lines if r["PROCEDURE_CODE"] == "A0425"
+    )
+    return (
+        bool(lines)
+        and all(r[f] for r in lines for f in fields)
+        and {r["AMBULANCE_TRANSPORT_REASON_CODE"] for r in lines} <= set("ABCDE")
+        and any(r["ROUND_TRIP_PURPOSE"] for r in lines)
+        and mileage_matches
+    )
+
+
 def _dependents_with_claims(drop: dict) -> set[str]:
     relationship = {r["MEMBER_ID"]: r["RELATIONSHIP_CODE"] for r in drop["eligibility"]}
     claimants = {r["MEMBER_ID"] for k in ("claim_header", "pharmacy_claim") for r in drop[k]}
@@ -453,6 +490,38 @@ SCENARIOS: dict[str, Callable[[dict], bool]] = {
     ),
     "a coverage that ends before the year does": lambda d: any(
         r["COVERAGE_END_DATE"] not in ("", "2026-06-30") for r in d["eligibility"]
+    ),
+    "a deceased subscriber whose coverage ends on the date of death": lambda d: any(
+        r["DECEASED_DATE"] and r["DECEASED_DATE"] == r["COVERAGE_END_DATE"]
+        for r in d["eligibility"]
+    ),
+    "CDC race and ethnicity codes, birth sex and a unique member id on every member": lambda d: all(
+        r["RACE_CODE"] in dict(RACES)
+        and r["ETHNICITY_CODE"] in dict(ETHNICITIES)
+        and r["BIRTH_SEX_CODE"] in {"M", "F", "U"}
+        and r["UNIQUE_MEMBER_ID"]
+        for r in d["eligibility"]
+    ),
+    "ambulance lines with the whole CR1 segment": _ambulance_lines_are_complete,
+    "dental missing teeth, additional teeth, prosthesis and orthodontic items": lambda d: (
+        any(r["CODE_CATEGORY"] == "MT" for r in d["claim_code"])
+        and any(r["ADDITIONAL_TOOTH_NUMBERS"] for r in d["claim_line"])
+        and {r["PROSTHESIS_REPLACEMENT_CODE"] for r in d["claim_header"]} >= {"N"}
+        and any(r["ORTHODONTIC_MONTHS_REMAINING"] for r in d["claim_header"])
+    ),
+    "inpatient and outpatient claims priced at the header": lambda d: (
+        {_type_of(d, c) for c in header_priced(d)} == {"IP", "OP"}
+    ),
+    "an adjusted inpatient claim": lambda d: any(
+        r["STATUS_CODE"] == "A" and r["CLAIM_TYPE_CODE"] == "IP" for r in d["claim_header"]
+    ),
+    "claim and line notes on medical and pharmacy claims": lambda d: (
+        any(r["LINE_NUMBER"] for r in d["claim_note"])
+        and any(not r["LINE_NUMBER"] for r in d["claim_note"])
+        and any(r["CLAIM_ID"].startswith("RX") for r in d["claim_note"])
+    ),
+    "clinicians with an EIN of their own": lambda d: any(
+        r["ENTITY_TYPE_CODE"] == "1" and r["TAX_ID"] for r in d["provider"]
     ),
 }
 
