@@ -109,10 +109,22 @@ def record_coverage(con: duckdb.DuckDBPyConnection, domain: str, report: Coverag
 
 
 def coverage_gaps(con: duckdb.DuckDBPyConnection, domain: str) -> dict[str, list[str]]:
-    """Per profile the domain emitted: the must-support items no instance populated."""
+    """Per profile the domain emitted: the must-support items no instance populated.
+
+    A profile several domains emit (a payer Organization from members, provider Organizations
+    from claims) is judged on all of them together, as the served set is.
+    """
     con.execute(COVERAGE_DDL)
     rows = con.execute(
-        "SELECT profile, missing FROM must_support_coverage WHERE domain = ? ORDER BY profile",
+        """
+        SELECT profile, missing FROM must_support_coverage
+        WHERE profile IN (SELECT profile FROM must_support_coverage WHERE domain = ?)
+        ORDER BY profile
+        """,
         [domain],
     ).fetchall()
-    return {profile: missing for profile, missing in rows}
+    gaps: dict[str, list[str]] = {}
+    for profile, missing in rows:
+        kept = gaps.get(profile, missing)
+        gaps[profile] = [item for item in kept if item in missing]
+    return gaps
