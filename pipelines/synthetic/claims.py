@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from operator import add
 
+from pipelines.canonical.schema import AMOUNT_FIELDS
 from pipelines.synthetic.codes import (
     CARC,
     COMPOUNDS,
@@ -45,17 +46,6 @@ HOSPITAL_PLACES = ("21", "22", "23")
 OUT_OF_NETWORK_NOTE = (
     "Processed under your plan's out-of-network benefits; the provider may bill you for the "
     "amount above the allowed amount."
-)
-AMOUNT_FIELDS = (
-    "submitted_amount",
-    "allowed_amount",
-    "paid_amount",
-    "deductible_amount",
-    "coinsurance_amount",
-    "copay_amount",
-    "noncovered_amount",
-    "discount_amount",
-    "member_liability_amount",
 )
 
 # Copays (cents) by line benefit; the first qualifying line of a claim carries it.
