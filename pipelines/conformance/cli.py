@@ -103,7 +103,14 @@ def iter_sources(paths: list[Path]) -> Iterator[Source]:
                         if raw.strip():
                             yield _parse(raw, str(file), n)
             else:
-                yield _parse(file.read_bytes(), str(file), None)
+                source = _parse(file.read_bytes(), str(file), None)
+                if not (path.is_dir() and _is_bulk_manifest(source.resource)):
+                    yield source
+
+
+def _is_bulk_manifest(data: dict | None) -> bool:
+    """A Bulk Data export manifest found while walking a folder (interop export writes one)."""
+    return bool(data) and "resourceType" not in data and {"transactionTime", "output"} <= set(data)
 
 
 def _parse(raw: bytes, file: str, line: int | None) -> Source:
