@@ -20,13 +20,18 @@ if TYPE_CHECKING:
     from pipelines.conformance.validator import Ctx, Validator
 
 Check = Callable[[Any, "Ctx"], bool]
-# Datatypes that repeat across resources (codes, identifier types, quantities): memoized by JSON text.
-MEMO_TYPES = frozenset({"CodeableConcept", "Coding", "Identifier", "Quantity"})
+# Datatypes that repeat across resources (codes, identifier types, quantities, service periods):
+# memoized by JSON text.
+MEMO_TYPES = frozenset({"CodeableConcept", "Coding", "Identifier", "Period", "Quantity"})
 MEMO_LIMIT = 2_000
 
 
 def _never(value: Any, ctx: Ctx) -> bool:
     return False
+
+
+def _always(value: Any, ctx: Ctx) -> bool:
+    return True
 
 
 class FastPath:
@@ -53,13 +58,18 @@ class FastPath:
 
         return fn
 
-    def _build_object(self, node: Node, tcode: str, is_root: bool, as_item: bool = False) -> Check:
-        """The object check; `as_item` folds in the checks on the value itself (one call less)."""
+    def _build_object(
+        self, node: Node, tcode: str, is_root: bool, as_item: bool = False, skip: str = ""
+    ) -> Check:
+        """The object check; `as_item` folds in the checks on the value itself (one call less).
+
+        `skip` names a key whose value the caller has already checked (a slice discriminator).
+        """
         v = self.v
         plan = v._plan(node, tcode, is_root)
         handlers: dict[str, Check] = {}
         for key, (child, t, _primitive) in plan.keys.items():
-            handlers[key] = self._element_check(child, t)
+            handlers[key] = _always if key == skip else self._element_check(child, t)
         element = v.rules.base_type("Element")
         prim_ext = self.item_check(element.root, "Element") if element and element.root else _never
         for key in plan.primitive_keys:
@@ -200,12 +210,15 @@ class FastPath:
         if any(ms is None for _, ms in matchers):
             return _never  # a slice we cannot recognise: let the full walk report it
         base_item = self.item_check(node, tcode)
-        slice_items = []
-        for snode, _ in matchers:
-            stype = snode.types[0][0] if len(snode.types) == 1 else tcode
-            slice_items.append(self.item_check(snode, stype if not node.is_choice else tcode))
-        mins = [s.min for s, _ in matchers]
-        maxs = [s.max for s, _ in matchers]
+        slice_types = [
+            tcode if node.is_choice or len(s.types) != 1 else s.types[0][0] for s, _ in matchers
+        ]
+        slice_items = [
+            self.item_check(snode, stype)
+            for (snode, _), stype in zip(matchers, slice_types, strict=True)
+        ]
+        # (slice, min, max) for the slices whose count can be wrong
+        limits = [(i, s.min, s.max) for i, (s, _) in enumerate(matchers) if s.min > 0 or s.max >= 0]
         closed = node.slicing.get("r") == "closed"
         lo, hi, arr = node.min, node.max, node.arr
         tests = [ms for _, ms in matchers]
@@ -218,9 +231,21 @@ class FastPath:
         single = dpaths[0] if simple and node.slicing["d"][0][0] != "type" else None
         slice_memo: dict[tuple, int] = {}
         values_at = vmod._values_at
+        # Per distinct discriminator JSON: the slice and whether that value passes the slice's own
+        # check, so each item re-checks only its other keys. Only for context-free value types.
+        split = [
+            self._split_item(snode, stype, single) if single is not None else None
+            for (snode, _), stype in zip(matchers, slice_types, strict=True)
+        ]
+        if any(sp is None for sp in split):
+            split = []
+        key_checks = [sp[0] for sp in split if sp is not None]
+        rest_items = [sp[1] for sp in split if sp is not None]
+        split_memo: dict[bytes, tuple[int, bool]] = {}
+        dumps = orjson.dumps
 
         def which(x: Any) -> int:
-            if index is not None:
+            if index is not None and single is None:
                 return find_slice(matchers, index, x, tcode)
             try:
                 if single is not None:
@@ -254,6 +279,29 @@ class FastPath:
                 return False
             counts = [0] * len(tests)
             for x in items:
+                if split and type(x) is dict and single in x:
+                    try:
+                        raw = dumps(x[single])
+                    except TypeError:
+                        raw = b""
+                    if raw:
+                        entry = split_memo.get(raw)
+                        if entry is None:
+                            hit = find_slice(matchers, index, x, tcode)
+                            entry = (hit, hit >= 0 and key_checks[hit](x[single], ctx))
+                            if b'"#' not in raw:  # local references depend on the resource
+                                if len(split_memo) > MEMO_LIMIT:
+                                    split_memo.clear()
+                                split_memo[raw] = entry
+                        hit, ok = entry
+                        if hit < 0:
+                            if closed or not base_item(x, ctx):
+                                return False
+                            continue
+                        counts[hit] += 1
+                        if not ok or not rest_items[hit](x, ctx):
+                            return False
+                        continue
                 hit = which(x)
                 if hit < 0:
                     if closed or not base_item(x, ctx):
@@ -262,12 +310,36 @@ class FastPath:
                 counts[hit] += 1
                 if not slice_items[hit](x, ctx):
                     return False
-            for c, mn, mx in zip(counts, mins, maxs, strict=True):
+            for i, mn, mx in limits:
+                c = counts[i]
                 if c < mn or 0 <= mx < c:
                     return False
             return True
 
         return sliced
+
+    def _split_item(self, node: Node, tcode: str, key: str) -> tuple[Check, Check] | None:
+        """(check of `key`'s value, check of the rest of the item) when the item check is the
+        fused object check and `key` holds a context-free value (a primitive or a memo type)."""
+        from pipelines.conformance import validator as vmod
+
+        if tcode[0].islower() or tcode in ("Resource", "Extension") or tcode in MEMO_TYPES:
+            return None
+        if node.fixed is not None or node.pattern is not None:
+            return None
+        if node.vs is not None and tcode in vmod.CODED:
+            return None
+        if tcode == "Reference" and node.target_profiles:
+            return None
+        entry = self.v._plan(node, tcode).keys.get(key)
+        if entry is None:
+            return None
+        child, t, _primitive = entry
+        if not (t[0].islower() or t in MEMO_TYPES) or (child.slicing is not None and child.slices):
+            return None
+        return self._element_check(child, t), self._build_object(
+            node, tcode, False, as_item=True, skip=key
+        )
 
     def _primitive_extension_check(self, element_item: Check) -> Check:
         def check(value: Any, ctx: Ctx) -> bool:
@@ -307,16 +379,10 @@ class FastPath:
         is_date = tcode in vmod.DATE_TYPES
         bare = codes[1] if codes is not None else None
 
-        if (
-            json_types is None
-            and fixed is None
-            and pattern is None
-            and bare is None
-            and not is_date
-        ):
-            if regex is None:
-                return lambda value, ctx: type(value) is str
-            return lambda value, ctx: type(value) is str and regex(value) is not None
+        if fixed is None and pattern is None:
+            simple = self._simple_primitive(json_types, int_min, is_bool, is_date, regex, bare)
+            if simple is not None:
+                return simple
 
         def check(value: Any, ctx: Ctx) -> bool:
             if json_types is not None:
@@ -338,6 +404,53 @@ class FastPath:
             return bare is None or (type(value) is str and value in bare)
 
         return check
+
+    @staticmethod
+    def _simple_primitive(
+        json_types: tuple[type, ...] | None,
+        int_min: int | None,
+        is_bool: bool,
+        is_date: bool,
+        regex: Callable[[str], Any] | None,
+        bare: frozenset | None,
+    ) -> Check | None:
+        """The common primitive checks as one-line closures (no fixed or pattern value)."""
+        from pipelines.conformance import validator as vmod
+
+        if json_types is not None:
+            if is_bool:
+                return lambda value, ctx: type(value) is bool
+            if int_min is not None:
+                return lambda value, ctx: type(value) is int and value >= int_min
+            return lambda value, ctx: type(value) is not bool and isinstance(value, json_types)
+        if is_date:
+            if bare is not None or regex is None:
+                return None
+            real_date = vmod._real_date
+            seen: set[str] = set()  # dates repeat across resources; checking one costs ~1 µs
+
+            def date(value: Any, ctx: Ctx) -> bool:
+                if type(value) is not str:
+                    return False
+                if value in seen:
+                    return True
+                if regex(value) is None or (len(value) >= 10 and not real_date(value[:10])):
+                    return False
+                if len(seen) > MEMO_LIMIT:
+                    seen.clear()
+                seen.add(value)
+                return True
+
+            return date
+        if bare is not None:
+            if regex is None:
+                return lambda value, ctx: type(value) is str and value in bare
+            return lambda value, ctx: (
+                type(value) is str and regex(value) is not None and value in bare
+            )
+        if regex is None:
+            return lambda value, ctx: type(value) is str
+        return lambda value, ctx: type(value) is str and regex(value) is not None
 
     def _complex(self, node: Node, tcode: str) -> Check:
         from pipelines.conformance import validator as vmod

@@ -7,6 +7,7 @@ and returns True/False like the FHIRPath expression (None: cannot be decided, re
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -152,8 +153,11 @@ def _focal(res: dict, env: Any) -> bool:
     return sum(1 for i in _dicts(res.get("insurance")) if "focal" in i) < 2
 
 
-def _always(obj: Any, env: Any) -> bool:
-    # `...exists().provider.all(...)` navigates from a Boolean, so the IG expression is always true.
+def _careteam_vacuous(team: dict, env: Any) -> bool | None:
+    # `...exists().provider.all(...)` navigates from a Boolean, so the IG expression is always true,
+    # unless `code in (...)` raises on a coding with more than one code (e.g. code and _code).
+    if any(len(_nav([c], "code")) > 1 for c in _path(team, "role", "coding")):
+        return None
     return True
 
 
@@ -279,6 +283,7 @@ NATIVE.update(
 
 for _codes, _codes2, _t in (
     ("'attending' | 'primary' | 'referring' | 'supervising'",) * 2 + ("Practitioner",),
+    ("'primary' | 'prescribing' ", "'primary' | 'prescribing' ", "Organization"),
     ("'rendering' ", "'rendering' ", "Organization"),
     (
         "'rendering' | 'primary' | 'referring' | 'supervising'",
@@ -286,7 +291,254 @@ for _codes, _codes2, _t in (
         "Practitioner",
     ),
 ):
-    NATIVE[_CARETEAM_VACUOUS.format(codes=_codes, codes2=_codes2, t=_t)] = _always
+    NATIVE[_CARETEAM_VACUOUS.format(codes=_codes, codes2=_codes2, t=_t)] = _careteam_vacuous
+
+
+# FHIRPath navigation as fhirpathpy does it, for the twins below that must match it value for value:
+# a key yields its value and its `_key` sibling, lists are flattened (nulls included), non-objects
+# yield nothing; `=` is empty on an empty side and false on more than one item.
+def _nav(items: list, key: str) -> list:
+    out: list = []
+    ukey = "_" + key
+    for d in items:
+        if type(d) is not dict:
+            continue
+        for v in (d.get(key), d.get(ukey)):
+            if v is None or v == []:
+                continue
+            if type(v) is list:
+                out.extend(v)
+            else:
+                out.append(v)
+    return out
+
+
+def _path(obj: Any, *keys: str) -> list:
+    items = [obj]
+    for key in keys:
+        items = _nav(items, key)
+    return items
+
+
+def _has(obj: dict, key: str) -> bool:
+    """`key.exists()` on one object."""
+    v = obj.get(key)
+    if v is not None and v != []:
+        return True
+    v = obj.get("_" + key)
+    return v is not None and v != []
+
+
+def _eq(values: list, literal: Any) -> bool | None:
+    """`values = literal` (None: the empty result)."""
+    if not values:
+        return None
+    return len(values) == 1 and values[0] == literal
+
+
+def _is_distinct(values: list) -> bool:
+    """isDistinct(): fhirpathpy compares items by their JSON text."""
+    if all(type(v) is str for v in values) or all(type(v) is int for v in values):
+        return len(set(values)) == len(values)
+    keys = set()
+    for v in values:
+        try:
+            keys.add(json.dumps(v, sort_keys=True))
+        except TypeError:
+            keys.add(str(v))
+    return len(keys) == len(values)
+
+
+NUBC_PRIORITY = "https://www.nubc.org/CodeSystem/PriorityTypeOfAdmitOrVisit"
+NUBC_ORIGIN = "AHANUBCPointOfOriginForAdmissionOrVisitNonnewborn"
+NUBC_ORIGIN_NEWBORN = "https://www.nubc.org/CodeSystem/PointOfOriginNewborn"
+ADA_TOOTH = "http://terminology.hl7.org/CodeSystem/ADAUniversalToothDesignationSystem"
+GEOJSON_EXT = "http://hl7.org/fhir/StructureDefinition/location-boundary-geojson"
+UCUM = "http://unitsofmeasure.org"
+
+
+def _point_of_origin(res: dict, env: Any) -> bool:
+    # The IG navigates supportingInfo.code (not .category), as written.
+    urgent = origin = other_priority = newborn = False
+    for si in _nav([res], "supportingInfo"):
+        coding = _path(si, "code", "coding")
+        systems = _nav(coding, "system")
+        if _eq(systems, NUBC_PRIORITY):
+            codes = _nav(coding, "code")
+            if codes:
+                is_4 = len(codes) == 1 and codes[0] == "4"
+                urgent = urgent or is_4
+                other_priority = other_priority or not is_4
+        origin = origin or _eq(systems, NUBC_ORIGIN) is True
+        newborn = newborn or _eq(systems, NUBC_ORIGIN_NEWBORN) is True
+    return not (urgent and origin) and not (other_priority and newborn)
+
+
+def _additional_body_site_sequences(res: dict, tooth_only: bool) -> list:
+    return [
+        seq
+        for si in _nav([res], "supportingInfo")
+        if _eq(_path(si, "category", "coding", "code"), "additionalbodysite") is True
+        and (not tooth_only or _eq(_path(si, "code", "coding", "system"), ADA_TOOTH) is True)
+        for seq in _nav([si], "sequence")
+    ]
+
+
+def _surface_needs_tooth(res: dict, env: Any) -> bool:
+    tooth_seqs: list | None = None
+    for item in _nav([res], "item"):
+        if not _has(item, "subSite"):
+            continue
+        if any(
+            _eq(_path(b, "coding", "system"), ADA_TOOTH) is True for b in _nav([item], "bodySite")
+        ):
+            continue
+        if tooth_seqs is None:
+            tooth_seqs = _additional_body_site_sequences(res, tooth_only=True)
+        if _is_distinct(_nav([item], "informationSequence") + tooth_seqs):
+            return False
+    return True
+
+
+def _linked_body_site_needs_body_site(res: dict, env: Any) -> bool:
+    items = _nav([res], "item")
+    if not items:
+        return True
+    seqs = _additional_body_site_sequences(res, tooth_only=False)
+    return not any(
+        len(_nav([item], "bodySite")) != 1
+        and any(a == b for a in _nav([item], "informationSequence") for b in seqs)
+        for item in items
+    )
+
+
+def _body_site_info_linked(res: dict, env: Any) -> bool:
+    seqs = _additional_body_site_sequences(res, tooth_only=False)
+    if not seqs:
+        return True
+    linked = _path(res, "item", "informationSequence")
+    return all(s in linked for s in seqs)
+
+
+def _address_or_geolocation(loc: dict, env: Any) -> bool:
+    return _has(loc, "address") or any(
+        _eq(_nav([e], "url"), GEOJSON_EXT) is True for e in _nav([loc], "extension")
+    )
+
+
+def _network_or_plan_network(plan: dict, env: Any) -> bool | None:
+    # `plan.network.exists` without () navigates to a child named `exists`: normally nothing.
+    flags = _path(plan, "plan", "network", "exists")
+    if any(type(f) is not bool for f in flags):
+        return None  # allTrue() raises on a non-Boolean
+    return _has(plan, "network") or all(flags)
+
+
+def _money_quantity(q: dict, env: Any) -> bool:
+    systems = _nav([q], "system")
+    currency = not systems or (len(systems) == 1 and systems[0] == "urn:iso:std:iso:4217")
+    return (_has(q, "code") or not _has(q, "value")) and currency
+
+
+def _list_mode_or_no(mode: str, key: str) -> NativeCheck:
+    def check(lst: dict, env: Any) -> bool:
+        is_mode = _eq(_nav([lst], "mode"), mode)
+        return is_mode is None or is_mode or not _path(lst, "entry", key)
+
+    return check
+
+
+def _non_negative(key: str) -> NativeCheck:
+    def check(repeat: dict, env: Any) -> bool:
+        values = _nav([repeat], key)
+        if not values:
+            return True
+        if len(values) != 1 or type(values[0]) not in (int, float):
+            raise TypeError(f"{key}: not a single number")  # let fhirpathpy decide
+        return values[0] >= 0
+
+    return check
+
+
+def _offset_needs_when(repeat: dict, env: Any) -> bool | None:
+    when = _nav([repeat], "when")
+    if len(when) > 1:
+        return None  # `in` raises on more than one item
+    meal = bool(when) and when[0] in ("C", "CM", "CD", "CV")
+    return not _has(repeat, "offset") or (bool(when) and not meal)
+
+
+def _duration_ucum(duration: dict, env: Any) -> bool:
+    if not _has(duration, "code"):
+        return True
+    ucum = _eq(_nav([duration], "system"), UCUM)
+    has_value = _has(duration, "value")
+    return has_value if ucum is None else ucum and has_value
+
+
+def _either(a: str, b: str) -> NativeCheck:
+    return lambda o, e: not _has(o, a) or _has(o, b)
+
+
+NATIVE.update(
+    {
+        (
+            f"(supportingInfo.where(code.coding.system = '{NUBC_PRIORITY}' and code.coding.code = '4')"
+            f".exists() and supportingInfo.where(code.coding.system='{NUBC_ORIGIN}').exists()).not()"
+            f" and (supportingInfo.where(code.coding.system = '{NUBC_PRIORITY}' and "
+            "code.coding.code != '4').exists() and supportingInfo.where(code.coding.system = "
+            f"'{NUBC_ORIGIN_NEWBORN}').exists() ).not()"
+        ): _point_of_origin,
+        (
+            "item.where(subSite.exists() and (bodySite.where(coding.system="
+            f"'{ADA_TOOTH}').exists().not() and informationSequence.combine(%context.supportingInfo"
+            f".where(code.coding.system='{ADA_TOOTH}' and category.coding.code = "
+            "'additionalbodysite').sequence).isDistinct())).count() = 0"
+        ): _surface_needs_tooth,
+        (
+            "item.where(informationSequence.intersect(%context.supportingInfo.where(category.coding"
+            ".code = 'additionalbodysite').sequence).exists()).where(bodySite.count() != count())"
+            ".empty()"
+        ): _linked_body_site_needs_body_site,
+        (
+            "supportingInfo.where(category.coding.code = 'additionalbodysite').sequence"
+            ".subsetOf(%context.item.informationSequence)"
+        ): _body_site_info_linked,
+        "name.exists() or relationship.exists()": lambda o, e: (
+            _has(o, "name") or _has(o, "relationship")
+        ),
+        f"address.exists() or extension.where(url='{GEOJSON_EXT}').exists()": (
+            _address_or_geolocation
+        ),
+        "network.exists() or plan.network.exists.allTrue()": _network_or_plan_network,
+        "plan.type.coding.code.isDistinct()": lambda o, e: _is_distinct(
+            _path(o, "plan", "type", "coding", "code")
+        ),
+        (
+            "(code.exists() or value.empty()) and (system.empty() or system = "
+            "'urn:iso:std:iso:4217')"
+        ): _money_quantity,
+        "emptyReason.empty() or entry.empty()": lambda o, e: (
+            not _has(o, "emptyReason") or not _has(o, "entry")
+        ),
+        "mode = 'changes' or entry.deleted.empty()": _list_mode_or_no("changes", "deleted"),
+        "mode = 'working' or entry.date.empty()": _list_mode_or_no("working", "date"),
+        "duration.empty() or durationUnit.exists()": _either("duration", "durationUnit"),
+        "period.empty() or periodUnit.exists()": _either("period", "periodUnit"),
+        "duration.exists() implies duration >= 0": _non_negative("duration"),
+        "period.exists() implies period >= 0": _non_negative("period"),
+        "periodMax.empty() or period.exists()": _either("periodMax", "period"),
+        "durationMax.empty() or duration.exists()": _either("durationMax", "duration"),
+        "countMax.empty() or count.exists()": _either("countMax", "count"),
+        "offset.empty() or (when.exists() and ((when in ('C' | 'CM' | 'CD' | 'CV')).not()))": (
+            _offset_needs_when
+        ),
+        "timeOfDay.empty() or when.empty()": lambda o, e: (
+            not _has(o, "timeOfDay") or not _has(o, "when")
+        ),
+        "code.exists() implies ((system = %ucum) and value.exists())": _duration_ucum,
+    }
+)
 
 
 def native_for(expression: str) -> NativeCheck | None:
