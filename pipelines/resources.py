@@ -39,7 +39,10 @@ class StagingDatabase(dg.ConfigurableResource):
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(self.path, config={"memory_limit": self.memory_limit})
+        # Nothing downstream relies on scan order (ids are deterministic, exports sort by id), and
+        # without it DuckDB can stream large results instead of buffering them.
+        config = {"memory_limit": self.memory_limit, "preserve_insertion_order": False}
+        con = duckdb.connect(self.path, config=config)
         try:
             prepare_staging_db(con)
             yield con

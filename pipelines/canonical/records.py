@@ -182,7 +182,7 @@ def medical_claim_records() -> str:
     LEFT JOIN codes ON codes.claim_id = h.claim_id
     LEFT JOIN notes ON notes.claim_id = h.claim_id
     WHERE h.claim_id IN (SELECT claim_id FROM build_claims WHERE source = 'medical')
-    ORDER BY h.claim_id
+
     """
 
 
@@ -220,7 +220,7 @@ def pharmacy_claim_records() -> str:
     LEFT JOIN ingredients ON ingredients.claim_id = h.claim_id
     LEFT JOIN notes ON notes.claim_id = h.claim_id
     WHERE h.claim_id IN (SELECT claim_id FROM build_claims WHERE source = 'pharmacy')
-    ORDER BY h.claim_id
+
     """
 
 

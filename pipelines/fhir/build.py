@@ -207,7 +207,7 @@ def validate_resources(
     """Validate the domain's built resources and record each one's issues; invalid counts per profile."""
     reader = con.cursor()
     batches = reader.sql(
-        "SELECT rowid, resource FROM fhir_resources WHERE domain = $domain ORDER BY rowid",
+        "SELECT rowid, resource FROM fhir_resources WHERE domain = $domain",
         params={"domain": domain},
     ).to_arrow_reader(BATCH_ROWS)
     chunks = (batch.to_pydict() for batch in batches)
