@@ -64,8 +64,15 @@ FROM staged_eligibility GROUP BY payer_id ORDER BY payer_id
 
 # The claims to (re)build: this load's claims, plus the earlier claims this load's adjustments
 # replace (their EOB now points at the replacement and is no longer active).
-BUILD_CLAIMS = """
+# Claims are assembled CLAIM_CHUNK at a time, so DuckDB's memory for nesting lines and codes
+# stays the same however many claims a night brings.
+CLAIM_CHUNK = 20_000
+
+BUILD_CLAIMS = f"""
 CREATE OR REPLACE TABLE build_claims AS
+SELECT claim_id, source,
+       (row_number() OVER (PARTITION BY source ORDER BY claim_id) - 1) // {CLAIM_CHUNK} AS chunk
+FROM (
 SELECT claim_id, 'medical' AS source FROM staged_claim_header
 UNION
 SELECT original_claim_id, 'medical' FROM staged_claim_header
@@ -75,7 +82,13 @@ SELECT claim_id, 'pharmacy' FROM staged_pharmacy_claim
 UNION
 SELECT original_claim_id, 'pharmacy' FROM staged_pharmacy_claim
 WHERE status_code = 'A' AND original_claim_id IN (SELECT claim_id FROM canonical_pharmacy_claim)
+)
 """
+
+
+def claim_chunks(source: str) -> str:
+    """The chunk numbers of one source's claims to build."""
+    return f"SELECT DISTINCT chunk FROM build_claims WHERE source = '{source}' ORDER BY chunk"
 
 
 def _coverage_join(header: str, service_date: str, dental_condition: str) -> str:
@@ -113,7 +126,8 @@ _REPLACED_BY = """
 _NOTES = """notes AS (
         SELECT claim_id, list(n ORDER BY note_number) AS notes
         FROM canonical_claim_note n
-        WHERE claim_id IN (SELECT claim_id FROM build_claims WHERE source = '{source}')
+        WHERE claim_id IN (
+            SELECT claim_id FROM build_claims WHERE source = '{source}' AND chunk = $chunk)
         GROUP BY claim_id
     )"""
 
@@ -143,7 +157,7 @@ def medical_claim_records() -> str:
         FROM canonical_claim_line l
         {_mapped("procedure_code_type", "l.procedure_code_type", "pc")}
         {_mapped("ambulance_transport_reason", "l.ambulance_transport_reason_code", "tr")}
-        WHERE l.claim_id IN (SELECT claim_id FROM build_claims WHERE source = 'medical')
+        WHERE l.claim_id IN (SELECT claim_id FROM build_claims WHERE source = 'medical' AND chunk = $chunk)
         GROUP BY l.claim_id
     ), codes AS (
         SELECT c.claim_id,
@@ -158,7 +172,7 @@ def medical_claim_records() -> str:
                     FILTER (WHERE c.code_category = 'MT') AS missing_teeth
         FROM canonical_claim_code c
         {_mapped("diagnosis_type", "c.diagnosis_type_code", "dt")}
-        WHERE c.claim_id IN (SELECT claim_id FROM build_claims WHERE source = 'medical')
+        WHERE c.claim_id IN (SELECT claim_id FROM build_claims WHERE source = 'medical' AND chunk = $chunk)
         GROUP BY c.claim_id
     ), {_NOTES.format(source="medical")}
     SELECT h.*, ct.target_code AS profile_key, st.target_code AS status,
@@ -181,7 +195,7 @@ def medical_claim_records() -> str:
     LEFT JOIN lines ON lines.claim_id = h.claim_id
     LEFT JOIN codes ON codes.claim_id = h.claim_id
     LEFT JOIN notes ON notes.claim_id = h.claim_id
-    WHERE h.claim_id IN (SELECT claim_id FROM build_claims WHERE source = 'medical')
+    WHERE h.claim_id IN (SELECT claim_id FROM build_claims WHERE source = 'medical' AND chunk = $chunk)
 
     """
 
@@ -199,7 +213,7 @@ def pharmacy_claim_records() -> str:
     WITH ingredients AS (
         SELECT claim_id, list(i ORDER BY ingredient_number) AS ingredients
         FROM canonical_pharmacy_ingredient i
-        WHERE claim_id IN (SELECT claim_id FROM build_claims WHERE source = 'pharmacy')
+        WHERE claim_id IN (SELECT claim_id FROM build_claims WHERE source = 'pharmacy' AND chunk = $chunk)
         GROUP BY claim_id
     ), {_NOTES.format(source="pharmacy")}
     SELECT h.*, 'pharmacy' AS profile_key, st.target_code AS status,
@@ -219,7 +233,7 @@ def pharmacy_claim_records() -> str:
     {_coverage_join("h", "fill_date", "false")}
     LEFT JOIN ingredients ON ingredients.claim_id = h.claim_id
     LEFT JOIN notes ON notes.claim_id = h.claim_id
-    WHERE h.claim_id IN (SELECT claim_id FROM build_claims WHERE source = 'pharmacy')
+    WHERE h.claim_id IN (SELECT claim_id FROM build_claims WHERE source = 'pharmacy' AND chunk = $chunk)
 
     """
 

@@ -75,6 +75,7 @@ class BuildJob:
     sql: str
     builder: Builder
     business_key: Callable[[Record], str]
+    chunks: str | None = None  # SQL listing chunk numbers; `sql` then runs once per $chunk
 
 
 def _resource_table(
@@ -138,6 +139,14 @@ def ordered_map(
         yield pending.popleft().result()
 
 
+def _record_batches(con: duckdb.DuckDBPyConnection, job: BuildJob) -> Iterator[pa.RecordBatch]:
+    if job.chunks is None:
+        yield from con.sql(job.sql).to_arrow_reader(BATCH_ROWS)
+        return
+    for (chunk,) in con.execute(job.chunks).fetchall():
+        yield from con.sql(job.sql, params={"chunk": chunk}).to_arrow_reader(BATCH_ROWS)
+
+
 def build_resources(
     con: duckdb.DuckDBPyConnection,
     jobs: list[BuildJob],
@@ -157,8 +166,7 @@ def build_resources(
     counts: Counter[str] = Counter()
     reader_con = con.cursor()
     for job in jobs:
-        batches = reader_con.sql(job.sql).to_arrow_reader(BATCH_ROWS)
-        tasks = ((job, batch, ids, last_updated) for batch in batches)
+        tasks = ((job, batch, ids, last_updated) for batch in _record_batches(reader_con, job))
         for rows in ordered_map(executor, build_batch, tasks):
             if not rows:
                 continue

@@ -61,6 +61,8 @@ MEMBER_JOBS = [
 
 CLAIM_JOBS = [
     BuildJob(sql.PROVIDER_RECORDS, build_provider, provider_record_key),
-    BuildJob(sql.medical_claim_records(), build_eob, claim_record_key),
-    BuildJob(sql.pharmacy_claim_records(), build_eob, claim_record_key),
+    BuildJob(sql.medical_claim_records(), build_eob, claim_record_key, sql.claim_chunks("medical")),
+    BuildJob(
+        sql.pharmacy_claim_records(), build_eob, claim_record_key, sql.claim_chunks("pharmacy")
+    ),
 ]
