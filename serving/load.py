@@ -3,16 +3,19 @@ version, changed content gets a new one, and what a full snapshot no longer hold
 
 from __future__ import annotations
 
+import gc
 import hashlib
+import itertools
 import uuid
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 
 from serving.store import (
     FhirKey,
@@ -28,9 +31,21 @@ from serving.store import (
 MAX_IDS_PER_QUERY = 10_000
 # psycopg binary COPY writes new versions faster than batched INSERT; see bench/bench_load.py.
 USE_POSTGRES_COPY = True
+# SQLite page cache of the load's connection, in KiB (SQLite's default is 2 MB): ids arrive in
+# no particular order, so the inserts of each batch touch pages all over the primary-key indexes.
+SQLITE_LOAD_CACHE_KIB = 65_536
 
 _VOLATILE_META = ("versionId", "lastUpdated")
-_UPDATED_COLUMNS = ("version_id", "last_updated", "content_hash", "deleted", "resource")
+# Stands in for the value of meta while a resource is serialized. orjson escapes every control
+# character inside JSON strings, so a raw NUL byte appears nowhere else in the output.
+_META_MARK = b"\x00"
+_COLUMNS = [column.name for column in resources_table.columns]
+_ON_CONFLICT_SET_CURRENT = "ON CONFLICT (resource_type, id) DO UPDATE SET " + ", ".join(
+    f"{name} = excluded.{name}" for name in _COLUMNS if name not in ("resource_type", "id")
+)
+# jsonb's binary input is a format version byte then the JSON text: COPY sends the text made
+# here as raw bytes, where psycopg's jsonb dumper would serialize a dict a second time.
+_JSONB_VERSION = b"\x01"
 _COPY_TYPES = {
     "resource_type": "varchar",
     "id": "varchar",
@@ -38,7 +53,7 @@ _COPY_TYPES = {
     "last_updated": "timestamptz",
     "content_hash": "varchar",
     "deleted": "bool",
-    "resource": "jsonb",
+    "resource": "bytea",
 }
 
 # The (type, id) pairs seen so far in this load, kept in the database rather than in Python so
@@ -50,6 +65,37 @@ _load_keys = sa.Table(
     sa.Column("id", FhirKey, nullable=False),
     sa.PrimaryKeyConstraint("resource_type", "id"),
     prefixes=["TEMPORARY"],
+)
+
+
+def _probe_postgres(table: sa.Table, columns: Sequence[str], key: Sequence[str]) -> str:
+    """Rows of table found by one primary-key probe per element of the key arrays (the first
+    parameters), for the resource type given as the last parameter.
+
+    OFFSET 0 keeps PostgreSQL from flattening the probes into a join that, with statistics
+    older than the rows this load has added, it would answer by scanning the whole type."""
+    arrays = ", ".join(f"%s::{_COPY_TYPES[name]}[]" for name in key)
+    match = " AND ".join(f"{name} = wanted.{name}" for name in key)
+    return (
+        f"SELECT {', '.join(f'found.{name}' for name in columns)} "
+        f"FROM unnest({arrays}) AS wanted ({', '.join(key)}), "
+        f"LATERAL (SELECT {', '.join(columns)} FROM {table.name} "
+        f"WHERE resource_type = %s AND {match} OFFSET 0) AS found"
+    )
+
+
+# The current rows become the versions just copied into history: the server copies stored
+# values rather than parsing the same JSON a second time.
+_CURRENT_FROM_HISTORY = (
+    f"INSERT INTO {resources_table.name} ({', '.join(_COLUMNS)}) "
+    f"{_probe_postgres(history_table, _COLUMNS, ('id', 'version_id'))} "
+    f"{_ON_CONFLICT_SET_CURRENT}"
+)
+_CURRENT_COLUMNS = ("id", "version_id", "content_hash", "deleted")
+_CURRENT_POSTGRES = _probe_postgres(resources_table, _CURRENT_COLUMNS, ["id"])
+_REGISTER_KEYS_POSTGRES = (
+    f"INSERT INTO {_load_keys.name} (resource_type, id) SELECT %s, unnest(%s::varchar[]) "
+    "ON CONFLICT DO NOTHING RETURNING id"
 )
 
 
@@ -80,21 +126,47 @@ class LoadSummary:
         return totals | per_type
 
 
-@dataclass
-class _BatchWrites:
-    history: list[dict[str, Any]] = field(default_factory=list)
-    inserts: list[dict[str, Any]] = field(default_factory=list)
-    updates: list[dict[str, Any]] = field(default_factory=list)
-
-
 def content_hash(resource: dict[str, Any]) -> str:
     """sha256 of the canonical JSON without meta.versionId and meta.lastUpdated, so a rebuild of
     the same content at a later time hashes the same."""
-    body = {key: value for key, value in resource.items() if key != "meta"}
-    meta = {k: v for k, v in resource.get("meta", {}).items() if k not in _VOLATILE_META}
-    if meta:
-        body["meta"] = meta
-    return hashlib.sha256(json_bytes(body, sort_keys=True)).hexdigest()
+    return _Canonical.of(resource).content_hash()
+
+
+@dataclass(frozen=True, slots=True)
+class _Canonical:
+    """A resource serialized once as key-sorted JSON, split where the value of its meta goes:
+    its hashed text and the stored text of a new version differ only in that meta."""
+
+    resource: dict[str, Any]
+    before_meta: bytes
+    after_meta: bytes
+
+    @classmethod
+    def of(cls, resource: dict[str, Any]) -> _Canonical:
+        marked = {**resource, "meta": orjson.Fragment(_META_MARK)}
+        before, _, after = json_bytes(marked, sort_keys=True).partition(_META_MARK)
+        return cls(resource, before, after)
+
+    def content_hash(self) -> str:
+        meta = self.resource.get("meta", {})
+        kept = {key: value for key, value in meta.items() if key not in _VOLATILE_META}
+        if not kept:
+            # An empty meta is left out of the hashed JSON altogether.
+            body = {key: value for key, value in self.resource.items() if key != "meta"}
+            return hashlib.sha256(json_bytes(body, sort_keys=True)).hexdigest()
+        digest = hashlib.sha256(self.before_meta)
+        digest.update(json_bytes(kept, sort_keys=True))
+        digest.update(self.after_meta)
+        return digest.hexdigest()
+
+    def stamped(self, version: int, last_updated: str) -> bytes:
+        """The JSON stored for a version: meta gets its versionId and lastUpdated."""
+        meta = {
+            **self.resource.get("meta", {}),
+            "versionId": str(version),
+            "lastUpdated": last_updated,
+        }
+        return self.before_meta + json_bytes(meta, sort_keys=True) + self.after_meta
 
 
 def load_resources(
@@ -116,10 +188,12 @@ def load_resources(
     load_time = load_time.astimezone(UTC)
     started_at = datetime.now(UTC)
     counts: dict[str, TypeCounts] = defaultdict(TypeCounts)
-    with write_transaction(engine) as conn:
+    with _gc_paused(), write_transaction(engine) as conn, _sqlite_load_cache(conn):
         _load_keys.create(conn)
+        driver = _Driver(conn, load_time)
         for batch in batches:
-            _load_batch(conn, batch, load_time, counts)
+            for rtype, resources in _group_by_type(batch).items():
+                _load_type_batch(driver, rtype, resources, counts[rtype])
         for rtype in sorted(snapshot_types):
             counts[rtype].deleted += _tombstone_absent(conn, rtype, load_time)
         _load_keys.drop(conn)
@@ -128,20 +202,31 @@ def load_resources(
     return summary
 
 
-def _load_batch(
-    conn: sa.Connection,
-    batch: Sequence[dict[str, Any]],
-    load_time: datetime,
-    counts: dict[str, TypeCounts],
-) -> None:
-    writes = _BatchWrites()
-    for rtype, resources in _group_by_type(batch).items():
-        _reject_seen(conn, rtype, resources)
-        current = _current_versions(conn, rtype, resources)
-        _insert(conn, _load_keys, [{"resource_type": rtype, "id": i} for i in resources])
-        for rid, resource in resources.items():
-            _plan_resource(writes, counts[rtype], resource, current.get(rid), load_time)
-    _write(conn, writes)
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    # A load makes millions of short-lived acyclic objects, and the cyclic collector would
+    # keep rescanning the batches held meanwhile (pipelines/gc_pause.py has the measurements;
+    # serving does not import the pipeline).
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+@contextmanager
+def _sqlite_load_cache(conn: sa.Connection) -> Iterator[None]:
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    previous = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_LOAD_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size = {previous}")
 
 
 def _group_by_type(batch: Sequence[dict[str, Any]]) -> dict[str, dict[str, dict[str, Any]]]:
@@ -156,122 +241,147 @@ def _group_by_type(batch: Sequence[dict[str, Any]]) -> dict[str, dict[str, dict[
     return grouped
 
 
-def _chunks(ids: Collection[str]) -> Iterator[list[str]]:
-    ordered = list(ids)
-    for start in range(0, len(ordered), MAX_IDS_PER_QUERY):
-        yield ordered[start : start + MAX_IDS_PER_QUERY]
-
-
-def _id_in(conn: sa.Connection, column: sa.Column[str], ids: list[str]) -> sa.ColumnElement[bool]:
-    # One array parameter on PostgreSQL: psycopg parses a query with thousands of
-    # placeholders noticeably slower than the server takes to answer it.
-    if conn.dialect.name == "postgresql":
-        return column == sa.any_(sa.literal(ids, postgresql.ARRAY(column.type)))
-    return column.in_(ids)
-
-
-def _reject_seen(conn: sa.Connection, rtype: str, ids: Collection[str]) -> None:
-    k = _load_keys
-    for chunk in _chunks(ids):
-        in_chunk = _id_in(conn, k.c.id, chunk)
-        query = sa.select(k.c.id).where(k.c.resource_type == rtype, in_chunk).limit(1)
-        seen = conn.execute(query).scalar()
-        if seen is not None:
-            raise ValueError(f"duplicate {rtype}/{seen} in one load")
-
-
-def _current_versions(conn: sa.Connection, rtype: str, ids: Collection[str]) -> dict[str, Any]:
-    r = resources_table
-    found: dict[str, Any] = {}
-    for chunk in _chunks(ids):
-        query = sa.select(r.c.id, r.c.version_id, r.c.content_hash, r.c.deleted).where(
-            r.c.resource_type == rtype, _id_in(conn, r.c.id, chunk)
-        )
-        found.update((row.id, row) for row in conn.execute(query))
-    return found
-
-
-def _plan_resource(
-    writes: _BatchWrites,
-    counts: TypeCounts,
-    resource: dict[str, Any],
-    current: Any,
-    load_time: datetime,
+def _load_type_batch(
+    driver: _Driver, rtype: str, resources: dict[str, dict[str, Any]], counts: TypeCounts
 ) -> None:
-    digest = content_hash(resource)
-    if current is not None and current.content_hash == digest and not current.deleted:
-        counts.unchanged += 1
-        return
-    version = 1 if current is None else current.version_id + 1
-    row = {
-        "resource_type": resource["resourceType"],
-        "id": resource["id"],
-        "version_id": version,
-        "last_updated": load_time,
-        "content_hash": digest,
-        "deleted": False,
-        "resource": _stamp(resource, version, load_time),
-    }
-    writes.history.append(row)
+    driver.register_keys(rtype, list(resources))
+    current = driver.current_versions(rtype, list(resources))
+
+    def new_versions() -> Iterator[tuple[Any, ...]]:
+        # Made one at a time as the driver takes them: PostgreSQL parses a COPY row while
+        # Python serializes the next.
+        for rid, resource in resources.items():
+            canonical = _Canonical.of(resource)
+            digest = canonical.content_hash()
+            version = _new_version(current.get(rid), digest, counts)
+            if version is not None:
+                text = driver.json_param(canonical.stamped(version, driver.meta_last_updated))
+                yield (rtype, rid, version, driver.last_updated, digest, False, text)
+
+    driver.add_versions(rtype, new_versions())
+
+
+def _new_version(
+    current: tuple[int, str, bool] | None, digest: str, counts: TypeCounts
+) -> int | None:
+    """The version to write for content with this digest; None when it is unchanged."""
     if current is None:
         counts.added += 1
-        writes.inserts.append(row)
-    else:
-        # A tombstoned resource that comes back is a change of an existing id.
-        counts.changed += 1
-        writes.updates.append(row)
+        return 1
+    version, stored_digest, deleted = current
+    if stored_digest == digest and not deleted:
+        counts.unchanged += 1
+        return None
+    # A tombstoned resource that comes back is a change of an existing id.
+    counts.changed += 1
+    return version + 1
 
 
-def _stamp(resource: dict[str, Any], version: int, load_time: datetime) -> dict[str, Any]:
-    meta = {
-        **resource.get("meta", {}),
-        "versionId": str(version),
-        "lastUpdated": load_time.isoformat(),
-    }
-    return {**resource, "meta": meta}
+def _chunks(ids: list[str]) -> Iterator[list[str]]:
+    for start in range(0, len(ids), MAX_IDS_PER_QUERY):
+        yield ids[start : start + MAX_IDS_PER_QUERY]
 
 
-def _write(conn: sa.Connection, writes: _BatchWrites) -> None:
-    _insert(conn, history_table, writes.history)
-    _insert(conn, resources_table, writes.inserts)
-    if writes.updates:
-        conn.execute(_update_current, [_update_params(row) for row in writes.updates])
+class _Driver:
+    """The load's per-batch reads and writes as driver-level SQL on the load's connection,
+    skipping SQLAlchemy's per-row parameter and result processing: every row of a load shares
+    one timestamp, bound once, and the JSON is serialized once for history and current rows.
+    PostgreSQL writes with binary COPY (unless USE_POSTGRES_COPY is off), others executemany."""
+
+    def __init__(self, conn: sa.Connection, load_time: datetime) -> None:
+        self.conn = conn
+        self.postgres = conn.dialect.name == "postgresql"
+        self.copy = USE_POSTGRES_COPY and self.postgres
+        self.last_updated = _bound(conn, history_table.c.last_updated, load_time)
+        self.meta_last_updated = load_time.isoformat()
+
+    def json_param(self, text: bytes) -> str | bytes:
+        # Text, not bytes, for executemany: sqlite3 would store bytes as a BLOB.
+        return _JSONB_VERSION + text if self.copy else text.decode()
+
+    def register_keys(self, rtype: str, ids: list[str]) -> None:
+        """Add the ids to the load's keys; raises on one this load has already seen."""
+        if self.postgres:
+            # One statement checks and records: a key already there is not inserted again.
+            inserted = {
+                row.id for row in self.conn.exec_driver_sql(_REGISTER_KEYS_POSTGRES, (rtype, ids))
+            }
+            seen = [rid for rid in ids if rid not in inserted]
+        else:
+            found = (
+                self._sqlite_lookup(_load_keys, ["id"], rtype, chunk) for chunk in _chunks(ids)
+            )
+            seen = [row.id for rows in found for row in rows]
+        if seen:
+            raise ValueError(f"duplicate {rtype}/{seen[0]} in one load")
+        if not self.postgres:
+            self._executemany(self._insert(_load_keys), [(rtype, rid) for rid in ids])
+
+    def current_versions(self, rtype: str, ids: list[str]) -> dict[str, tuple[int, str, bool]]:
+        """(version, content hash, deleted) of the current row of each id that has one."""
+        found: dict[str, tuple[int, str, bool]] = {}
+        for chunk in _chunks(ids):
+            if self.postgres:
+                rows = self.conn.exec_driver_sql(_CURRENT_POSTGRES, (chunk, rtype))
+            else:
+                rows = self._sqlite_lookup(resources_table, _CURRENT_COLUMNS, rtype, chunk)
+            for rid, version, digest, deleted in rows:
+                found[rid] = (version, digest, bool(deleted))
+        return found
+
+    def _sqlite_lookup(
+        self, table: sa.Table, columns: Sequence[str], rtype: str, ids: list[str]
+    ) -> sa.CursorResult[Any]:
+        query = (
+            f"SELECT {', '.join(columns)} FROM {table.name} "
+            f"WHERE resource_type = ? AND id IN ({', '.join('?' * len(ids))})"
+        )
+        return self.conn.exec_driver_sql(query, (rtype, *ids))
+
+    def add_versions(self, rtype: str, rows: Iterator[tuple[Any, ...]]) -> None:
+        """New versions into history, then the same versions as the current rows."""
+        if not self.copy:
+            written = list(rows)
+            self._executemany(self._insert(history_table), written)
+            self._executemany(
+                f"{self._insert(resources_table)} {_ON_CONFLICT_SET_CURRENT}", written
+            )
+            return
+        first = next(rows, None)
+        if first is None:
+            return
+        ids: list[str] = []
+        versions: list[int] = []
+        with self._copy_into(history_table) as copy:
+            for row in itertools.chain([first], rows):
+                copy.write_row(row)
+                ids.append(row[1])
+                versions.append(row[2])
+        self.conn.exec_driver_sql(_CURRENT_FROM_HISTORY, (ids, versions, rtype))
+
+    def _insert(self, table: sa.Table) -> str:
+        names = [column.name for column in table.columns]
+        values = ", ".join(["%s" if self.postgres else "?"] * len(names))
+        return f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({values})"
+
+    def _executemany(self, statement: str, rows: list[tuple[Any, ...]]) -> None:
+        if rows:
+            self.conn.exec_driver_sql(statement, rows)
+
+    @contextmanager
+    def _copy_into(self, table: sa.Table) -> Iterator[Any]:
+        names = [column.name for column in table.columns]
+        statement = f"COPY {table.name} ({', '.join(names)}) FROM STDIN (FORMAT BINARY)"
+        dbapi = self.conn.connection.driver_connection
+        with dbapi.cursor() as cursor, cursor.copy(statement) as copy:
+            copy.set_types([_COPY_TYPES[name] for name in names])
+            yield copy
 
 
-def _insert(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    if USE_POSTGRES_COPY and conn.dialect.name == "postgresql":
-        _copy(conn, table, rows)
-    else:
-        conn.execute(table.insert(), rows)
-
-
-def _copy(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
-    # Same DBAPI connection, so COPY runs inside the load's transaction. Binary jsonb goes
-    # through psycopg's jsonb dumper (set to orjson by the engine): a dict becomes an object.
-    names = [column.name for column in table.columns]
-    statement = f"COPY {table.name} ({', '.join(names)}) FROM STDIN (FORMAT BINARY)"
-    with conn.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
-        copy.set_types([_COPY_TYPES[name] for name in names])
-        for row in rows:
-            copy.write_row([row[name] for name in names])
-
-
-# Key parameters are renamed (b_*) because SQLAlchemy reserves column names for SET values.
-_update_current = (
-    resources_table.update()
-    .where(
-        resources_table.c.resource_type == sa.bindparam("b_type"),
-        resources_table.c.id == sa.bindparam("b_id"),
-    )
-    .values({name: sa.bindparam(name) for name in _UPDATED_COLUMNS})
-)
-
-
-def _update_params(row: dict[str, Any]) -> dict[str, Any]:
-    params = {name: row[name] for name in _UPDATED_COLUMNS}
-    return params | {"b_type": row["resource_type"], "b_id": row["id"]}
+def _bound(conn: sa.Connection, column: sa.Column[Any], value: Any) -> Any:
+    """value as the column's type hands it to this dialect's driver."""
+    process = column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    return value if process is None else process(value)
 
 
 def _tombstone_absent(conn: sa.Connection, rtype: str, load_time: datetime) -> int:

@@ -18,6 +18,10 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 DEFAULT_SQLITE_FILE = "serving.db"
 SQLITE_BUSY_TIMEOUT_S = 30.0
+# Page size of a new SQLite file (an existing one keeps its own). The largest page holds ten
+# ~6 KB resources without overflow chains, and a load writes 16x fewer pages to the WAL and
+# then the database; with 4 KB pages those page writes took half a first load's time.
+SQLITE_PAGE_SIZE = 65_536
 # Execution option that makes a SQLite transaction take the write lock up front (BEGIN
 # IMMEDIATE), so concurrent loads queue on the busy timeout instead of failing on upgrade.
 SQLITE_WRITE_OPTION = "serving_write"
@@ -171,6 +175,8 @@ def _make_sqlite_engine(url: sa.URL) -> sa.Engine:
         # transaction control (SQLAlchemy's documented recipe) so a load is truly atomic.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        # Before WAL mode, which fixes the page size of a new file.
+        cursor.execute(f"PRAGMA page_size={SQLITE_PAGE_SIZE}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()

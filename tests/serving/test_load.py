@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import gc
+import hashlib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import orjson
 import pytest
 import sqlalchemy as sa
 
@@ -264,6 +267,62 @@ def test_content_hash_ignores_version_and_time_only() -> None:
     )
     assert content_hash({**base, "meta": {"profile": ["other"]}}) != content_hash(base)
     assert content_hash(practitioner("a", family="Jones")) != content_hash(base)
+
+
+def test_content_hash_is_stable_across_releases() -> None:
+    # Stored hashes must keep matching: a changed digest would version every resource again.
+    eob = {
+        "resourceType": "ExplanationOfBenefit",
+        "id": "eob1",
+        "meta": {"lastUpdated": T1.isoformat(), "versionId": "4", "profile": ["urn:eob"]},
+        "total": [{"amount": {"value": Decimal("12.50"), "currency": "USD"}}],
+        "contained": [{"resourceType": "Patient", "id": "p", "meta": {"profile": ["urn:p"]}}],
+        "status": "active",
+    }
+    assert content_hash(eob) == "e807ed7532e89fa91cfbc0cf3834dcde87f3fc6c528fd77f054f63251ab9e651"
+
+
+def test_content_hash_is_sha256_of_key_sorted_json() -> None:
+    odd = {
+        "resourceType": "Basic",
+        "id": "b",
+        "zeta": {"b": "nul \x00 in text", "a": 1},
+        "meta": {"versionId": "2", "tag": [{"code": "\x00"}]},
+        "alpha": [{"\x00key": True}],
+    }
+    body = {**{k: v for k, v in odd.items() if k != "meta"}, "meta": {"tag": [{"code": "\x00"}]}}
+    canonical = orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+    assert content_hash(odd) == hashlib.sha256(canonical).hexdigest()
+
+
+def test_escaped_text_round_trips(engine: sa.Engine, write_path: bool) -> None:
+    odd = {**practitioner("a"), "name": [{"family": 'Tab\tQuote"Back\\slash\nÆ', "text": "\u2028"}]}
+    load_resources(engine, [[odd]], load_time=T0)
+
+    stored = read_current(engine, "Practitioner", "a")
+    assert stored is not None and stored.resource is not None
+    assert stored.resource["name"] == odd["name"]
+    assert content_hash(stored.resource) == stored.content_hash == content_hash(odd)
+    again = load_resources(engine, [[odd]], load_time=T1)
+    assert again.counts["Practitioner"] == TypeCounts(unchanged=1)
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_garbage_collector_state_is_restored(engine: sa.Engine, enabled: bool) -> None:
+    def failing() -> Iterator[list[dict[str, Any]]]:
+        yield roster("a")
+        raise RuntimeError("source broke")
+
+    was_enabled = gc.isenabled()
+    try:
+        gc.enable() if enabled else gc.disable()
+        load_resources(engine, [roster("b")], load_time=T0)
+        assert gc.isenabled() is enabled
+        with pytest.raises(RuntimeError):
+            load_resources(engine, failing(), load_time=T1)
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable() if was_enabled else gc.disable()
 
 
 def test_invalid_arguments(engine: sa.Engine) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import sqlalchemy as sa
 from serving.load import load_resources
 from serving.store import (
     DEFAULT_SQLITE_FILE,
+    SQLITE_PAGE_SIZE,
     create_schema,
     make_engine,
     read_current,
@@ -50,6 +52,30 @@ def test_sqlite_pragmas(tmp_path: Path) -> None:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+        assert conn.exec_driver_sql("PRAGMA page_size").scalar() == SQLITE_PAGE_SIZE
+
+
+def test_sqlite_keeps_the_page_size_of_an_existing_file(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as old:
+        old.execute("PRAGMA page_size=4096")
+        old.execute("CREATE TABLE t (x)")
+    engine = make_engine(f"sqlite:///{path}")
+    create_schema(engine)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA page_size").scalar() == 4096
+    load_resources(engine, [[{"resourceType": "Patient", "id": "p1"}]], load_time=LOAD_TIME)
+    assert read_current(engine, "Patient", "p1") is not None
+
+
+def test_load_restores_the_sqlite_page_cache(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    create_schema(engine)
+    with engine.connect() as conn:
+        default = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    load_resources(engine, [[{"resourceType": "Patient", "id": "p1"}]], load_time=LOAD_TIME)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == default
 
 
 def test_create_schema_is_idempotent(engine: sa.Engine) -> None:
