@@ -15,6 +15,8 @@ all_assets = [*members.assets, *claims.assets, serving.served_resources, serving
 all_checks = [
     *members.checks,
     *claims.checks,
+    *members.coverage_checks,
+    *claims.coverage_checks,
     serving.served_references_resolve,
     serving.only_valid_resources_served,
     serving.every_resource_served_or_quarantined,

@@ -31,11 +31,11 @@ def test_every_asset_has_a_description_and_checks_have_rule_names() -> None:
         spec.name for checks in definitions.all_checks for spec in checks.check_specs
     )
     assert check_names == [
+        "claims_must_support_elements_populated",
         "every_resource_served_or_quarantined",
         "every_source_row_staged_or_quarantined",
         "every_source_row_staged_or_quarantined",
-        "must_support_elements_populated",
-        "must_support_elements_populated",
+        "members_must_support_elements_populated",
         "only_valid_resources_served",
         "served_references_resolve",
     ]

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import duckdb
+import yaml
 
 from pipelines.conformance.coverage import CoverageReport
+from pipelines.ingest.layouts import MAPPINGS_DIR
 
 CURRENT_LOAD_DDL = """
 CREATE TABLE IF NOT EXISTS current_load (
@@ -128,3 +131,18 @@ def coverage_gaps(con: duckdb.DuckDBPyConnection, domain: str) -> dict[str, list
         kept = gaps.get(profile, missing)
         gaps[profile] = [item for item in kept if item in missing]
     return gaps
+
+
+MUST_SUPPORT_GAPS_FILE = MAPPINGS_DIR / "must_support_gaps.yaml"
+
+
+def explained_gaps(path: Path = MUST_SUPPORT_GAPS_FILE) -> dict[str, dict[str, str]]:
+    """Versioned profile label → must-support element → why the plan's data leaves it empty."""
+    if not path.exists():
+        return {}
+    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(document, dict) or not all(isinstance(v, dict) for v in document.values()):
+        raise ValueError(f"{path}: expected profile → {{element: reason}} mappings")
+    return {
+        str(label): {str(k): str(v) for k, v in items.items()} for label, items in document.items()
+    }

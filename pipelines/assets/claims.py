@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipelines.assets.stages import DomainPlan, domain_definitions
+from pipelines.assets.stages import DomainPlan, coverage_check, domain_definitions
 from pipelines.canonical.claims import DOMAIN, stage_claims
 from pipelines.canonical.records import BUILD_CLAIMS
 from pipelines.fhir.jobs import CLAIM_JOBS
@@ -17,3 +17,4 @@ PLAN = DomainPlan(
     description="Claim, pharmacy and provider",
 )
 assets, checks = domain_definitions(PLAN)
+coverage_checks = [coverage_check(PLAN)]
