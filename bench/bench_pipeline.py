@@ -1,6 +1,6 @@
 """End-to-end pipeline benchmark: N synthetic claims through every stage into the serving store.
 
-    python bench/bench_pipeline.py --claims 100000 [--workers 2] [--database-url URL]
+    python bench/bench_pipeline.py --claims 100000 [--workers N] [--database-url URL]
 
 Prints claims/s end to end (landing to committed load and NDJSON export) and peak RSS of this
 process and its validation workers. Not run by the tests.
@@ -18,7 +18,7 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.fhir.ids import DEVELOPMENT_ID_KEY
-from pipelines.resources import PipelineSettings, ServingStore, StagingDatabase
+from pipelines.resources import DEFAULT_WORKERS, PipelineSettings, ServingStore, StagingDatabase
 from pipelines.run import run_pipeline
 from pipelines.synthetic import generate_drop
 
@@ -72,7 +72,7 @@ def main() -> None:
     parser.add_argument(
         "--workers",
         type=int,
-        default=2,
+        default=DEFAULT_WORKERS,
         help="worker processes for the build and validation stages",
     )
     parser.add_argument(
