@@ -6,7 +6,7 @@ lines, diagnoses and procedures as nested lists; builders are pure and never tou
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -664,6 +664,3 @@ def _items(record: Record, links: dict[int, list[int]]) -> list[dict[str, Any]]:
 def _add_optional(resource: Resource, key: str, value: Any) -> None:
     if value:
         resource[key] = value
-
-
-EobBuilder = Callable[[Record, IdMaker, str], Resource]

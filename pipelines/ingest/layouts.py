@@ -56,9 +56,6 @@ class Layout(BaseModel):
     def field_for(self, column: str) -> str:
         return self.columns[column].field
 
-    def spec_for_field(self, field: str) -> ColumnSpec | None:
-        return next((spec for spec in self.columns.values() if spec.field == field), None)
-
 
 def _key_path(loc: tuple[int | str, ...]) -> str:
     return ".".join(str(part) for part in loc)
