@@ -1,4 +1,4 @@
-"""Benchmark the serving-store diff-load: N synthetic ~5.6 KB EOBs into SQLite and, when a URL is
+"""Benchmark the serving-store diff-load: N synthetic ~5.8 KB EOBs into SQLite and, when a URL is
 given, PostgreSQL; prints rows/s for the first load and a no-change re-load (parsing and freeing
 the input excluded), and peak RSS growth over a process that already holds the input batches.
 
@@ -48,7 +48,7 @@ def eob_id(n: int) -> str:
 
 
 def eob(n: int, lines: int = 3) -> dict[str, Any]:
-    """A synthetic professional-claim EOB of about 5.6 KB of JSON, deterministic in n."""
+    """A synthetic professional-claim EOB of about 5.8 KB of JSON, deterministic in n."""
     return {
         "resourceType": "ExplanationOfBenefit",
         "id": eob_id(n),
