@@ -3,7 +3,6 @@ version, changed content gets a new one, and what a full snapshot no longer hold
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import itertools
 import uuid
@@ -17,6 +16,7 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
+from serving.gc_pause import gc_paused
 from serving.store import (
     FhirKey,
     UtcDateTime,
@@ -188,7 +188,7 @@ def load_resources(
     load_time = load_time.astimezone(UTC)
     started_at = datetime.now(UTC)
     counts: dict[str, TypeCounts] = defaultdict(TypeCounts)
-    with _gc_paused(), write_transaction(engine) as conn, _sqlite_load_cache(conn):
+    with gc_paused(), write_transaction(engine) as conn, _sqlite_load_cache(conn):
         _load_keys.create(conn)
         driver = _Driver(conn, load_time)
         for batch in batches:
@@ -200,20 +200,6 @@ def load_resources(
         summary = LoadSummary(load_id=str(uuid.uuid4()), counts=dict(sorted(counts.items())))
         _record_load(conn, summary, started_at)
     return summary
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    # A load makes millions of short-lived acyclic objects, and the cyclic collector would
-    # keep rescanning the batches held meanwhile (pipelines/gc_pause.py has the measurements;
-    # serving does not import the pipeline).
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 @contextmanager

@@ -7,9 +7,9 @@ import duckdb
 import orjson
 
 from pipelines.fhir.references import select_servable, served_keys
-from pipelines.gc_pause import gc_paused
 from pipelines.resources import PipelineSettings, ServingStore, StagingDatabase
 from serving.export import export_ndjson
+from serving.gc_pause import gc_paused
 from serving.load import load_resources
 
 DOMAINS = ("members", "claims")

@@ -22,7 +22,7 @@ from pipelines.conformance import default_validator
 from pipelines.conformance.coverage import CoverageCollector, CoverageReport
 from pipelines.fhir.ids import IdMaker
 from pipelines.fhir.validation import validate
-from pipelines.gc_pause import gc_paused
+from serving.gc_pause import gc_paused
 
 Record = dict[str, Any]
 Resource = dict[str, Any]
