@@ -6,12 +6,12 @@ from __future__ import annotations
 import hashlib
 import itertools
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 import sqlalchemy as sa
@@ -54,6 +54,7 @@ _COPY_TYPES = {
     "content_hash": "varchar",
     "deleted": "bool",
     "resource": "bytea",
+    "domain": "varchar",
 }
 
 # The (type, id) pairs seen so far in this load, kept in the database rather than in Python so
@@ -97,6 +98,16 @@ _REGISTER_KEYS_POSTGRES = (
     f"INSERT INTO {_load_keys.name} (resource_type, id) SELECT %s, unnest(%s::varchar[]) "
     "ON CONFLICT DO NOTHING RETURNING id"
 )
+
+
+class DomainBatch(NamedTuple):
+    """Resources of one pipeline domain; a plain sequence of resources is domain ""."""
+
+    domain: str
+    resources: Sequence[dict[str, Any]]
+
+
+Batch = DomainBatch | Sequence[dict[str, Any]]
 
 
 @dataclass
@@ -171,18 +182,21 @@ class _Canonical:
 
 def load_resources(
     engine: sa.Engine,
-    batches: Iterable[Sequence[dict[str, Any]]],
+    batches: Iterable[Batch],
     *,
     load_time: datetime,
     snapshot_types: Collection[str] = (),
+    snapshot_domains: Collection[str] = (),
 ) -> LoadSummary:
     """Load every batch in one transaction and record the load.
 
-    For each type in snapshot_types the batches are the whole current set: a current resource of
-    that type missing from them is tombstoned (listing a type with no resources deletes it all).
+    For each type in snapshot_types, and each domain in snapshot_domains, the batches are the
+    whole current set: a current resource of that type, or of that domain, missing from them is
+    tombstoned (listing one with no resources deletes it all).
     """
-    if isinstance(snapshot_types, str):
-        raise TypeError("snapshot_types must be a collection of type names, not one string")
+    for name, given in (("snapshot_types", snapshot_types), ("snapshot_domains", snapshot_domains)):
+        if isinstance(given, str):
+            raise TypeError(f"{name} must be a collection of names, not one string")
     if load_time.tzinfo is None:
         raise ValueError("load_time must be timezone-aware")
     load_time = load_time.astimezone(UTC)
@@ -192,10 +206,13 @@ def load_resources(
         _load_keys.create(conn)
         driver = _Driver(conn, load_time)
         for batch in batches:
-            for rtype, resources in _group_by_type(batch).items():
-                _load_type_batch(driver, rtype, resources, counts[rtype])
-        for rtype in sorted(snapshot_types):
-            counts[rtype].deleted += _tombstone_absent(conn, rtype, load_time)
+            domain, resources = batch if isinstance(batch, DomainBatch) else ("", batch)
+            for rtype, typed in _group_by_type(resources).items():
+                _load_type_batch(driver, rtype, typed, counts[rtype], domain)
+        absent = [resources_table.c.resource_type == rtype for rtype in sorted(snapshot_types)]
+        absent += [resources_table.c.domain == name for name in sorted(snapshot_domains)]
+        for rtype, deleted in _tombstone_absent(conn, absent, load_time).items():
+            counts[rtype].deleted += deleted
         _load_keys.drop(conn)
         summary = LoadSummary(load_id=str(uuid.uuid4()), counts=dict(sorted(counts.items())))
         _record_load(conn, summary, started_at)
@@ -228,7 +245,11 @@ def _group_by_type(batch: Sequence[dict[str, Any]]) -> dict[str, dict[str, dict[
 
 
 def _load_type_batch(
-    driver: _Driver, rtype: str, resources: dict[str, dict[str, Any]], counts: TypeCounts
+    driver: _Driver,
+    rtype: str,
+    resources: dict[str, dict[str, Any]],
+    counts: TypeCounts,
+    domain: str,
 ) -> None:
     driver.register_keys(rtype, list(resources))
     current = driver.current_versions(rtype, list(resources))
@@ -242,7 +263,7 @@ def _load_type_batch(
             version = _new_version(current.get(rid), digest, counts)
             if version is not None:
                 text = driver.json_param(canonical.stamped(version, driver.meta_last_updated))
-                yield (rtype, rid, version, driver.last_updated, digest, False, text)
+                yield (rtype, rid, version, driver.last_updated, digest, False, text, domain)
 
     driver.add_versions(rtype, new_versions())
 
@@ -370,13 +391,27 @@ def _bound(conn: sa.Connection, column: sa.Column[Any], value: Any) -> Any:
     return value if process is None else process(value)
 
 
-def _tombstone_absent(conn: sa.Connection, rtype: str, load_time: datetime) -> int:
-    """Tombstone current resources of rtype that this load did not hold; returns how many."""
+def _tombstone_absent(
+    conn: sa.Connection, scopes: list[sa.ColumnElement[bool]], load_time: datetime
+) -> Counter[str]:
+    """Tombstone the current resources within any scope that this load did not hold; returns
+    how many per type."""
+    if not scopes:
+        return Counter()
     r, k = resources_table, _load_keys
     absent = sa.and_(
-        r.c.resource_type == rtype,
+        sa.or_(*scopes),
         sa.not_(r.c.deleted),
         ~sa.exists().where(k.c.resource_type == r.c.resource_type, k.c.id == r.c.id),
+    )
+    deleted = Counter(
+        dict(
+            conn.execute(
+                sa.select(r.c.resource_type, sa.func.count())
+                .where(absent)
+                .group_by(r.c.resource_type)
+            ).all()
+        )
     )
     tombstones = sa.select(
         r.c.resource_type,
@@ -386,13 +421,15 @@ def _tombstone_absent(conn: sa.Connection, rtype: str, load_time: datetime) -> i
         r.c.content_hash,
         sa.true(),
         sa.null(),
+        r.c.domain,
     ).where(absent)
     conn.execute(history_table.insert().from_select(list(history_table.c.keys()), tombstones))
     flip = r.update().where(absent)
     flip = flip.values(
         version_id=r.c.version_id + 1, last_updated=load_time, deleted=True, resource=None
     )
-    return conn.execute(flip).rowcount
+    conn.execute(flip)
+    return deleted
 
 
 def _record_load(conn: sa.Connection, summary: LoadSummary, started_at: datetime) -> None:

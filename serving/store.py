@@ -83,6 +83,9 @@ def _version_columns() -> list[sa.Column[Any]]:
         sa.Column("content_hash", sa.String(64), nullable=False),
         sa.Column("deleted", sa.Boolean, nullable=False, default=False),
         sa.Column("resource", ResourceJSON, nullable=True),
+        # The pipeline domain that produced the resource (members, claims, providers, ...): a
+        # full snapshot replaces one domain, and each API serves the domains it publishes.
+        sa.Column("domain", sa.String(32), nullable=False, default=""),
     ]
 
 
@@ -91,6 +94,7 @@ resources_table = sa.Table(
     metadata,
     *_version_columns(),
     sa.PrimaryKeyConstraint("resource_type", "id"),
+    sa.Index("resources_by_domain", "domain", "resource_type"),
 )
 
 history_table = sa.Table(
@@ -137,6 +141,7 @@ class StoredResource:
     content_hash: str
     deleted: bool
     resource: dict[str, Any] | None
+    domain: str = ""
 
 
 def serving_database_url(home: Path | None = None) -> str:
@@ -199,9 +204,24 @@ def write_transaction(engine: sa.Engine) -> Iterator[sa.Connection]:
 
 
 def create_schema(engine: sa.Engine) -> None:
-    """Create the serving tables if missing; safe to call on every start."""
+    """Create the serving tables if missing, and bring older ones up to date; safe to call on
+    every start."""
     with write_transaction(engine) as conn:
         metadata.create_all(conn, checkfirst=True)
+        _add_domain_column(conn)
+
+
+def _add_domain_column(conn: sa.Connection) -> None:
+    # Stores made before resources carried their domain: their rows belong to no snapshot.
+    for table in (resources_table, history_table):
+        columns = {column["name"] for column in sa.inspect(conn).get_columns(table.name)}
+        if "domain" not in columns:
+            conn.exec_driver_sql(
+                f"ALTER TABLE {table.name} ADD COLUMN domain VARCHAR(32) NOT NULL DEFAULT ''"
+            )
+    conn.exec_driver_sql(
+        "CREATE INDEX IF NOT EXISTS resources_by_domain ON resources (domain, resource_type)"
+    )
 
 
 def _stored(row: sa.Row[Any]) -> StoredResource:
@@ -213,6 +233,7 @@ def _stored(row: sa.Row[Any]) -> StoredResource:
         content_hash=row.content_hash,
         deleted=row.deleted,
         resource=row.resource,
+        domain=row.domain,
     )
 
 

@@ -6,24 +6,31 @@ import dagster as dg
 import duckdb
 import orjson
 
+from pipelines.assets import claims, members
+from pipelines.assets.stages import DomainPlan
 from pipelines.fhir.references import select_servable, served_keys
 from pipelines.resources import PipelineSettings, ServingStore, StagingDatabase
 from serving.export import export_ndjson
 from serving.gc_pause import gc_paused
-from serving.load import load_resources
+from serving.load import DomainBatch, load_resources
 
-DOMAINS = ("members", "claims")
+PLANS: tuple[DomainPlan, ...] = (members.PLAN, claims.PLAN)
+DOMAINS = tuple(plan.domain for plan in PLANS)
+SNAPSHOT_DOMAINS = tuple(plan.domain for plan in PLANS if plan.snapshot)
 LOAD_BATCH = 1_000
 
 
-def _servable_batches(con: duckdb.DuckDBPyConnection) -> Iterator[list[dict]]:
-    reader = con.cursor().sql("SELECT resource FROM fhir_resources WHERE served")
-    for batch in reader.to_arrow_reader(LOAD_BATCH):
-        with gc_paused():
-            resources = [
-                orjson.loads(document) for document in batch.column("resource").to_pylist()
-            ]
-        yield resources
+def _servable_batches(con: duckdb.DuckDBPyConnection) -> Iterator[DomainBatch]:
+    for domain in DOMAINS:
+        reader = con.cursor().sql(
+            "SELECT resource FROM fhir_resources WHERE served AND domain = $domain",
+            params={"domain": domain},
+        )
+        for batch in reader.to_arrow_reader(LOAD_BATCH):
+            with gc_paused():
+                documents = batch.column("resource").to_pylist()
+                resources = [orjson.loads(document) for document in documents]
+            yield DomainBatch(domain, resources)
 
 
 def _quarantine_unresolved(con: duckdb.DuckDBPyConnection) -> None:
@@ -53,7 +60,12 @@ def served_resources(staging: StagingDatabase, serving: ServingStore) -> dg.Mate
         held_back = select_servable(con, engine)
         _quarantine_unresolved(con)
         load_time = con.execute("SELECT max(load_time) FROM current_load").fetchone()[0]
-        summary = load_resources(engine, _servable_batches(con), load_time=load_time)
+        summary = load_resources(
+            engine,
+            _servable_batches(con),
+            load_time=load_time,
+            snapshot_domains=SNAPSHOT_DOMAINS,
+        )
     return dg.MaterializeResult(
         metadata={
             "held_back_unresolved": held_back,

@@ -35,6 +35,10 @@ class DomainPlan:
     staged_deps: tuple[str, ...] = ()
     build_setup: tuple[str, ...] = ()  # SQL run before the build jobs (e.g. which claims to build)
     description: str = ""
+    # A snapshot domain's build is its whole current set (a provider roster, a formulary): what
+    # the store holds of the domain and tonight's build lacks is tombstoned. Other domains
+    # accumulate: a claim absent tonight is simply not re-sent.
+    snapshot: bool = False
 
 
 def _reasons_metadata(counts: dict[str, int]) -> dict[str, dg.MetadataValue]:

@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from serving import load
-from serving.load import LoadSummary, TypeCounts, content_hash, load_resources
+from serving.load import DomainBatch, LoadSummary, TypeCounts, content_hash, load_resources
 from serving.store import (
     history_table,
     loads_table,
@@ -194,6 +194,41 @@ def test_incremental_types_are_not_tombstoned(engine: sa.Engine) -> None:
     kept = read_current(engine, "Patient", "p1")
     assert kept is not None
     assert not kept.deleted
+
+
+def test_snapshot_domain_tombstones_only_its_own_resources(engine: sa.Engine) -> None:
+    # Claims and the directory both emit Practitioner: replacing the directory must not touch
+    # the practitioners the claims domain serves.
+    load_resources(
+        engine,
+        [DomainBatch("claims", roster("c1")), DomainBatch("providers", roster("d1", "d2"))],
+        load_time=T0,
+        snapshot_domains=["providers"],
+    )
+
+    summary = load_resources(
+        engine,
+        [DomainBatch("providers", roster("d1"))],
+        load_time=T1,
+        snapshot_domains=["providers"],
+    )
+
+    assert summary.counts == {"Practitioner": TypeCounts(unchanged=1, deleted=1)}
+    current = [read_current(engine, "Practitioner", rid) for rid in ("c1", "d1", "d2")]
+    assert [(c.domain, c.deleted, c.version_id) for c in current if c] == [
+        ("claims", False, 1),
+        ("providers", False, 1),
+        ("providers", True, 2),
+    ]
+    assert [v.domain for v in read_history(engine, "Practitioner", "d2")] == ["providers"] * 2
+
+
+def test_empty_snapshot_domain_tombstones_the_domain(engine: sa.Engine) -> None:
+    load_resources(engine, [DomainBatch("formulary", roster("f1"))], load_time=T0)
+
+    summary = load_resources(engine, [], load_time=T1, snapshot_domains=["formulary"])
+
+    assert summary.counts == {"Practitioner": TypeCounts(deleted=1)}
 
 
 @pytest.mark.parametrize(

@@ -85,6 +85,18 @@ def test_create_schema_is_idempotent(engine: sa.Engine) -> None:
     assert {"resources", "resource_history", "resource_loads"} <= tables
 
 
+def test_create_schema_adds_the_domain_column_to_an_older_store(engine: sa.Engine) -> None:
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP INDEX resources_by_domain")
+        for table in ("resources", "resource_history"):
+            conn.exec_driver_sql(f"ALTER TABLE {table} DROP COLUMN domain")
+    create_schema(engine)
+    load_resources(engine, [[{"resourceType": "Patient", "id": "p1"}]], load_time=LOAD_TIME)
+    stored = read_current(engine, "Patient", "p1")
+    assert stored is not None
+    assert stored.domain == ""
+
+
 def test_reads_of_unknown_resource(engine: sa.Engine) -> None:
     assert read_current(engine, "Patient", "nobody") is None
     assert read_history(engine, "Patient", "nobody") == []
