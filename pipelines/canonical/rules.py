@@ -6,11 +6,12 @@ staged stage is a table of rules run as one DuckDB query per record kind.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import duckdb
 
-from pipelines.canonical.schema import FieldType
+from pipelines.canonical.schema import CANONICAL_KINDS, FieldType
 from pipelines.ingest.layouts import ColumnSpec, Layout
 
 
@@ -122,18 +123,36 @@ def violations_expression(rules: list[RowRule]) -> str:
     return f"CAST(list_filter([{items}], lambda v: v IS NOT NULL) AS {VIOLATION_TYPE}[])"
 
 
-def create_typed_table(
-    con: duckdb.DuckDBPyConnection, layout: Layout, raw: str, typed: str
-) -> None:
-    """typed = raw with every column parsed to its canonical type, and the field rules it breaks."""
+SQL_TYPES: dict[FieldType, str] = {
+    FieldType.INTEGER: "BIGINT",
+    FieldType.DECIMAL: "DECIMAL(18, 2)",
+    FieldType.DATE: "DATE",
+}
+
+
+def _typed_select(layout: Layout, raw: str) -> str:
+    """The rows one layout landed, parsed by its formats; fields it does not map are NULL."""
+    mapped = {spec.field: spec for spec in layout.columns.values()}
     columns = ", ".join(
-        f'{typed_expression(spec)} AS "{spec.field}"' for spec in layout.columns.values()
+        f'{typed_expression(mapped[name])} AS "{name}"'
+        if name in mapped
+        else f'CAST(NULL AS {SQL_TYPES.get(field.type, "VARCHAR")}) AS "{name}"'
+        for name, field in CANONICAL_KINDS[layout.kind].items()
     )
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {typed} AS "
-        f"SELECT r.load_id, r.source_file, r.row_number, {columns}, "
-        f"{violations_expression(field_rules(layout))} AS violations FROM {raw} r"
+    return (
+        f"SELECT r.load_id, r.source_file, r.row_number, r.layout, {columns}, "
+        f"{violations_expression(field_rules(layout))} AS violations "
+        f"FROM {raw} r WHERE r.layout = {sql_literal(layout.name)}"
     )
+
+
+def create_typed_table(
+    con: duckdb.DuckDBPyConnection, layouts: Sequence[Layout], raw: str, typed: str
+) -> None:
+    """typed = raw with every column parsed to its canonical type, and the field rules it breaks;
+    each row by the layout (format) it arrived in."""
+    selects = " UNION ALL ".join(_typed_select(layout, raw) for layout in layouts)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {typed} AS {selects}")
 
 
 def apply_rules(

@@ -6,16 +6,20 @@ later loads resolve members, providers and replaced claims against.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import duckdb
 
 from pipelines.canonical.rules import (
+    SQL_TYPES,
     RowRule,
     apply_rules,
     concept_map_rule,
     create_typed_table,
+    sql_literal,
 )
+from pipelines.canonical.schema import CANONICAL_KINDS
 from pipelines.ingest.landing import raw_table
 from pipelines.ingest.layouts import Layout
 
@@ -28,6 +32,9 @@ class KindSpec:
     key: tuple[str, ...]
     concept_maps: tuple[tuple[str, str], ...] = ()
     merge_key: str | None = None  # canonical rows replaced when a load brings this key again
+    # Rows may repeat a key when they agree in every field (a roster repeats an organization
+    # on each of its roles); rows that disagree are all held back as conflicting.
+    identical_repeats: bool = False
 
 
 def typed_table(kind: str) -> str:
@@ -42,41 +49,75 @@ def canonical_table(kind: str) -> str:
     return f"canonical_{kind}"
 
 
-def check_kind(con: duckdb.DuckDBPyConnection, layout: Layout, spec: KindSpec) -> None:
-    """Create typed_<kind> with the field, concept-map and duplicate-key violations of each row."""
-    typed = typed_table(spec.kind)
-    create_typed_table(con, layout, raw_table(spec.kind), typed)
-    rules = [
-        rule
-        for field, map_name in spec.concept_maps
-        if (rule := concept_map_rule(layout, field, map_name)) is not None
-    ]
+def _as_layouts(layouts: Layout | Sequence[Layout]) -> tuple[Layout, ...]:
+    return (layouts,) if isinstance(layouts, Layout) else tuple(layouts)
+
+
+def _in_layout(layout: Layout, rule: RowRule) -> RowRule:
+    """The rule for rows of this layout only: its column names are that format's."""
+    guarded = f"t.layout = {sql_literal(layout.name)} AND ({rule.violated})"
+    return RowRule(rule.reason, rule.column, guarded, rule.message)
+
+
+def _key_rule(layout: Layout, spec: KindSpec) -> RowRule:
     key = ", ".join(f't."{name}"' for name in spec.key)
     key_columns = " / ".join(
         name for name, column in layout.columns.items() if column.field in spec.key
     )
-    rules.append(
-        RowRule(
-            "duplicate_key",
+    if spec.identical_repeats:
+        fields = ", ".join(f't."{name}"' for name in CANONICAL_KINDS[spec.kind])
+        return RowRule(
+            "conflicting_rows",
             key_columns,
-            f"count(*) OVER (PARTITION BY {key}) > 1",
-            f"another row of this file has the same {key_columns}; conflicting rows are all held back",
+            f"count(DISTINCT ({fields})) OVER (PARTITION BY {key}) > 1",
+            f"another row with the same {key_columns} says something different; "
+            "conflicting rows are all held back",
         )
+    return RowRule(
+        "duplicate_key",
+        key_columns,
+        f"count(*) OVER (PARTITION BY {key}) > 1",
+        f"another row of this file has the same {key_columns}; conflicting rows are all held back",
     )
+
+
+def check_kind(
+    con: duckdb.DuckDBPyConnection, layouts: Layout | Sequence[Layout], spec: KindSpec
+) -> None:
+    """Create typed_<kind> with the field, concept-map and duplicate-key violations of each row."""
+    layouts = _as_layouts(layouts)
+    typed = typed_table(spec.kind)
+    create_typed_table(con, layouts, raw_table(spec.kind), typed)
+    rules = [
+        _in_layout(layout, rule)
+        for layout in layouts
+        for field, map_name in spec.concept_maps
+        if (rule := concept_map_rule(layout, field, map_name)) is not None
+    ]
+    rules.extend(_in_layout(layout, _key_rule(layout, spec)) for layout in layouts)
     apply_rules(con, typed, rules)
-    fields = ", ".join(f'"{s.field}"' for s in layout.columns.values())
+    fields = ", ".join(f'"{name}"' for name in CANONICAL_KINDS[spec.kind])
+    canonical = canonical_table(spec.kind)
     con.execute(
-        f"CREATE TABLE IF NOT EXISTS {canonical_table(spec.kind)} AS "
+        f"CREATE TABLE IF NOT EXISTS {canonical} AS "
         f"SELECT load_id, source_file, row_number, {fields} FROM {typed} LIMIT 0"
     )
+    for name, field in CANONICAL_KINDS[spec.kind].items():
+        # A canonical table made before the kind gained a field gets the field, empty.
+        sql_type = SQL_TYPES.get(field.type, "VARCHAR")
+        con.execute(f'ALTER TABLE {canonical} ADD COLUMN IF NOT EXISTS "{name}" {sql_type}')
 
 
 def finalize_kind(
-    con: duckdb.DuckDBPyConnection, layout: Layout, spec: KindSpec, load_id: str, domain: str
+    con: duckdb.DuckDBPyConnection,
+    layouts: Layout | Sequence[Layout],
+    spec: KindSpec,
+    load_id: str,
+    domain: str,
 ) -> None:
     """Split typed_<kind> into staged_<kind> and quarantine, and count staged rows per file."""
     typed, staged = typed_table(spec.kind), staged_table(spec.kind)
-    fields = ", ".join(f'"{s.field}"' for s in layout.columns.values())
+    fields = ", ".join(f'"{name}"' for name in CANONICAL_KINDS[spec.kind])
     con.execute(
         f"CREATE OR REPLACE TABLE {staged} AS SELECT load_id, source_file, row_number, {fields} "
         f"FROM {typed} WHERE len(violations) = 0"

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.canonical.schema import CANONICAL_KINDS
 from pipelines.canonical.store import record_rejections
 from pipelines.ingest.layouts import Layout, load_domain_layouts
 from pipelines.ingest.reader import ExtractReader
@@ -29,20 +30,31 @@ def raw_table(kind: str) -> str:
     return f"raw_{kind}"
 
 
+class AmbiguousExtractError(ValueError):
+    """One inbox file matches the file patterns of two layouts."""
+
+
 def find_extracts(inbox: Path, layouts: tuple[Layout, ...]) -> list[tuple[Layout, Path]]:
-    return [
-        (layout, path)
-        for layout in layouts
-        for path in sorted(inbox.glob(layout.file_pattern))
-        if path.is_file()
-    ]
+    found: dict[Path, Layout] = {}
+    for layout in layouts:
+        for path in sorted(inbox.glob(layout.file_pattern)):
+            if not path.is_file():
+                continue
+            if path in found:
+                raise AmbiguousExtractError(
+                    f"{path.relative_to(inbox)} matches layouts {found[path].path} and "
+                    f"{layout.path}; make their file_pattern distinct"
+                )
+            found[path] = layout
+    return [(layout, path) for path, layout in found.items()]
 
 
-def _create_raw_table(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
-    columns = ", ".join(f'"{spec.field}" VARCHAR' for spec in layout.columns.values())
+def _create_raw_table(con: duckdb.DuckDBPyConnection, kind: str) -> None:
+    # Every field of the kind, whichever layouts fill it; `layout` tells each row's format.
+    columns = ", ".join(f'"{name}" VARCHAR' for name in CANONICAL_KINDS[kind])
     con.execute(
-        f"CREATE OR REPLACE TABLE {raw_table(layout.kind)} "
-        f"(load_id VARCHAR, source_file VARCHAR, row_number BIGINT, {columns})"
+        f"CREATE OR REPLACE TABLE {raw_table(kind)} "
+        f"(load_id VARCHAR, source_file VARCHAR, row_number BIGINT, layout VARCHAR, {columns})"
     )
 
 
@@ -55,8 +67,9 @@ def _land_file(
         con.register("landing_batch", batch)
         con.execute(
             f"INSERT INTO {raw_table(reader.layout.kind)} "
-            f"SELECT ?, ?, row_number, {fields} FROM landing_batch",
-            [load_id, reader.source_name],
+            f"(load_id, source_file, row_number, layout, {fields}) "
+            f"SELECT ?, ?, row_number, ?, {fields} FROM landing_batch",
+            [load_id, reader.source_name, reader.layout.name],
         )
         con.unregister("landing_batch")
         landed += batch.num_rows
@@ -87,8 +100,8 @@ def land_domain(
         con.execute(
             "DELETE FROM landing_counts WHERE load_id = ? AND domain = ?", [load_id, domain]
         )
-        for layout in layouts:
-            _create_raw_table(con, layout)
+        for kind in dict.fromkeys(layout.kind for layout in layouts):
+            _create_raw_table(con, kind)
         landed = [_land_file(con, reader, load_id, domain) for reader in readers]
     except BaseException:
         con.execute("ROLLBACK")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -21,6 +22,24 @@ class LayoutError(ValueError):
     """A layout file that cannot be used, with the file and key that are wrong."""
 
 
+class PickSpec(BaseModel):
+    """A repeating group (`Name_1` ... `Name_15`): the value is the first member whose `where`
+    column equals `equals`, e.g. NPPES's primary taxonomy among fifteen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    first: int = Field(ge=0)
+    last: int = Field(ge=0)
+    where: str
+    equals: str
+
+    def members(self, template: str) -> list[tuple[str, str]]:
+        """(value column, condition column) of each member, in order."""
+        return [
+            (template.format(n=n), self.where.format(n=n)) for n in range(self.first, self.last + 1)
+        ]
+
+
 class ColumnSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -28,6 +47,11 @@ class ColumnSpec(BaseModel):
     type: FieldType
     format: str | None = None
     required: bool = False
+    # Left-pad digits-only values to this width: ZIP codes that a spreadsheet stored as numbers
+    # arrive as "2101" for 02101.
+    zero_pad: int | None = Field(default=None, ge=1)
+    # The column name is then a template with {n}: see PickSpec.
+    pick: PickSpec | None = None
 
     @model_validator(mode="after")
     def _date_has_format(self) -> ColumnSpec:
@@ -46,8 +70,21 @@ class Layout(BaseModel):
     delimiter: str = Field(default=",", min_length=1, max_length=1)
     quotechar: str = Field(default='"', min_length=1, max_length=1)
     encoding: str = "utf-8"
+    # "ignore": the file may carry columns the layout does not map (NPPES has 329, we read 30).
+    extra_columns: Literal["reject", "ignore"] = "reject"
     columns: dict[str, ColumnSpec]
     path: Path | None = None
+
+    def source_columns(self) -> list[str]:
+        """Every header column the layout reads, repeating-group members included."""
+        names: list[str] = []
+        for column, spec in self.columns.items():
+            if spec.pick is None:
+                names.append(column)
+                continue
+            for value_column, condition_column in spec.pick.members(column):
+                names.extend((value_column, condition_column))
+        return list(dict.fromkeys(names))
 
     @property
     def name(self) -> str:
@@ -69,6 +106,8 @@ def _check_against_kind(layout: Layout, path: Path) -> None:
     seen: dict[str, str] = {}
     for column, spec in layout.columns.items():
         key = f"columns.{column}"
+        if spec.pick is not None and "{n}" not in column + spec.pick.where:
+            raise LayoutError(f"{path}: key '{key}.pick': the column and 'where' need {{n}}")
         if spec.field not in canonical:
             raise LayoutError(
                 f"{path}: key '{key}.field': {spec.field!r} is not a {layout.kind} field"
@@ -114,13 +153,18 @@ def load_domain_layouts(domain: str, sources_dir: Path = SOURCES_DIR) -> tuple[L
     layouts = tuple(load_layout(path) for path in sorted(folder.glob("*.yaml")))
     seen: dict[str, Path | None] = {}
     for layout in layouts:
-        if layout.kind in seen:
+        if layout.file_pattern in seen:
             raise LayoutError(
-                f"{layout.path}: key 'kind': {layout.kind} is already read by {seen[layout.kind]}; "
-                "a domain has one layout per kind"
+                f"{layout.path}: key 'file_pattern': {layout.file_pattern} is already read by "
+                f"{seen[layout.file_pattern]}; each file has one layout"
             )
-        seen[layout.kind] = layout.path
+        seen[layout.file_pattern] = layout.path
     return layouts
+
+
+def layouts_of_kind(domain: str, kind: str) -> tuple[Layout, ...]:
+    """The domain's layouts that feed one record kind (a kind may arrive in several formats)."""
+    return tuple(layout for layout in load_domain_layouts(domain) if layout.kind == kind)
 
 
 def check_all_layouts(sources_dir: Path = SOURCES_DIR) -> None:

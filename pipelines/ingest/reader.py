@@ -7,14 +7,15 @@ their line number, never dropped; a header that does not match the layout fails 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+import operator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
 import pyarrow as pa
 
-from pipelines.ingest.layouts import Layout
+from pipelines.ingest.layouts import ColumnSpec, Layout
 
 DEFAULT_BATCH_ROWS = 50_000
 
@@ -66,9 +67,11 @@ class ExtractReader:
             ) from error
         header = next(csv.reader([text], delimiter=self.layout.delimiter), [])
         header = [name.strip() for name in header]
-        expected = list(self.layout.columns)
+        expected = self.layout.source_columns()
         missing = [name for name in expected if name not in header]
-        unexpected = [name for name in header if name not in self.layout.columns]
+        unexpected = []
+        if self.layout.extra_columns == "reject":
+            unexpected = [name for name in header if name not in expected]
         if missing or unexpected:
             raise HeaderMismatchError(
                 f"{self.source_name}: header does not match layout {self.layout.name} "
@@ -96,7 +99,7 @@ class ExtractReader:
     def batches(self) -> Iterator[pa.Table]:
         """Yield the data rows as Arrow tables: row_number, then one text column per canonical field."""
         self.check_header()
-        order = [self._header.index(column) for column in self.layout.columns]
+        extractors = [self._extractor(column, spec) for column, spec in self.layout.columns.items()]
         width = len(self._header)
         cursor = _LineCursor()
         with self.path.open("rb") as handle:
@@ -119,12 +122,37 @@ class ExtractReader:
                     )
                     continue
                 numbers.append(cursor.number)
-                rows.append([values[index] for index in order])
+                rows.append([extract(values) for extract in extractors])
                 if len(rows) >= self.batch_rows:
                     yield self._table(numbers, rows)
                     numbers, rows = [], []
             if rows:
                 yield self._table(numbers, rows)
+
+    def _extractor(self, column: str, spec: ColumnSpec) -> Callable[[list[str]], str]:
+        """The function that takes this field's text out of one split line."""
+        if spec.pick is None:
+            index = self._header.index(column)
+            take: Callable[[list[str]], str] = operator.itemgetter(index)
+        else:
+            members = [
+                (self._header.index(value), self._header.index(condition))
+                for value, condition in spec.pick.members(column)
+            ]
+            wanted = spec.pick.equals
+
+            def take(values: list[str]) -> str:
+                return next((values[v] for v, c in members if values[c].strip() == wanted), "")
+
+        if spec.zero_pad is None:
+            return take
+        width = spec.zero_pad
+
+        def padded(values: list[str]) -> str:
+            text = take(values).strip()
+            return text.rjust(width, "0") if text.isdigit() else text
+
+        return padded
 
     def _table(self, numbers: list[int], rows: list[list[str]]) -> pa.Table:
         columns = list(zip(*rows, strict=True))

@@ -53,15 +53,14 @@ def _stage_lines(con: duckdb.DuckDBPyConnection, rows: list[dict[str, str]]) -> 
     fields = [spec.field for spec in layout.columns.values()]
     con.execute(
         "CREATE TABLE raw_claim_line (load_id VARCHAR, source_file VARCHAR, row_number BIGINT, "
-        + ", ".join(f'"{f}" VARCHAR' for f in fields)
-        + ")"
+        "layout VARCHAR, " + ", ".join(f'"{f}" VARCHAR' for f in fields) + ")"
     )
     for number, row in enumerate(rows, start=2):
         con.execute(
-            f"INSERT INTO raw_claim_line VALUES (?, ?, ?, {', '.join('?' for _ in fields)})",
-            ["L1", "claims/claim_line.txt", number, *[row.get(f, "") for f in fields]],
+            f"INSERT INTO raw_claim_line VALUES (?, ?, ?, ?, {', '.join('?' for _ in fields)})",
+            ["L1", "claims/claim_line.txt", number, layout.name, *[row.get(f, "") for f in fields]],
         )
-    create_typed_table(con, layout, "raw_claim_line", "typed_claim_line")
+    create_typed_table(con, [layout], "raw_claim_line", "typed_claim_line")
     return con.execute(
         "SELECT row_number, units, service_from_date, list_transform(violations, lambda v: v.reason), "
         "list_transform(violations, lambda v: v.col) FROM typed_claim_line ORDER BY row_number"
