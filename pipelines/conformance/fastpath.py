@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from pipelines.conformance.inline import SKIP, Handler, Inline, ObjectSpec, build_object_check
 from pipelines.conformance.native_invariants import native_for
 from pipelines.conformance.rules import Node
 
@@ -30,8 +31,14 @@ def _never(value: Any, ctx: Ctx) -> bool:
     return False
 
 
-def _always(value: Any, ctx: Ctx) -> bool:
-    return True
+def _with_values(inline: Inline, fixed: Any, pattern: Any) -> Inline:
+    """`inline` and the element's fixed and pattern values (a primitive pattern is an equality)."""
+    expr, consts = inline.expr, dict(inline.consts)
+    if fixed is not None:
+        expr, consts["fixed"] = f"{expr} and {{v}} == {{fixed}}", fixed
+    if pattern is not None:
+        expr, consts["pattern"] = f"{expr} and {{v}} == {{pattern}}", pattern
+    return Inline(expr, consts)
 
 
 class FastPath:
@@ -41,6 +48,7 @@ class FastPath:
         self.v = validator
         self._objects: dict[tuple[int, str, bool], Check] = {}
         self._items: dict[tuple[int, str], Check] = {}
+        self._inlines: dict[tuple[int, str], Inline] = {}
 
     # ------------------------------------------------------------ objects
     def object_check(self, node: Node, tcode: str, is_root: bool = False) -> Check:
@@ -65,72 +73,26 @@ class FastPath:
 
         `skip` names a key whose value the caller has already checked (a slice discriminator).
         """
-        v = self.v
-        plan = v._plan(node, tcode, is_root)
-        handlers: dict[str, Check] = {}
+        plan = self.v._plan(node, tcode, is_root)
+        handlers: dict[str, Handler] = {}
         for key, (child, t, _primitive) in plan.keys.items():
-            handlers[key] = _always if key == skip else self._element_check(child, t)
-        element = v.rules.base_type("Element")
+            handlers[key] = SKIP if key == skip else self._handler(child, t)
+        element = self.v.rules.base_type("Element")
         prim_ext = self.item_check(element.root, "Element") if element and element.root else _never
         for key in plan.primitive_keys:
-            handlers["_" + key] = self._primitive_extension_check(prim_ext)
+            handlers["_" + key] = Handler(self._primitive_extension_check(prim_ext))
         if is_root:
-            handlers["resourceType"] = lambda value, ctx: True
-        handlers["fhir_comments"] = lambda value, ctx: True
+            handlers["resourceType"] = SKIP
+        handlers["fhir_comments"] = SKIP
         # each group is (value key, `_` key, other choice keys...); usually the value key is there
-        groups = [frozenset(keys) for _child, keys in plan.required]
-        primary = frozenset(keys[0] for _child, keys in plan.required)
-        invariants = self._invariant_checks(plan.invs, plan.type_path, is_root)
-
-        get = handlers.get
-
-        def check(obj: Any, ctx: Ctx) -> bool:
-            if primary and not primary <= obj.keys():
-                for group in groups:
-                    if group.isdisjoint(obj.keys()):
-                        return False
-            for key, value in obj.items():
-                h = get(key)
-                if h is None or not h(value, ctx):
-                    return False
-            for inv in invariants:  # noqa: SIM110 - a plain loop is faster than all() on the hot path
-                if not inv(obj, ctx):
-                    return False
-            return True
-
-        def plain(obj: Any, ctx: Ctx) -> bool:
-            if primary and not primary <= obj.keys():
-                for group in groups:
-                    if group.isdisjoint(obj.keys()):
-                        return False
-            for key, value in obj.items():
-                h = get(key)
-                if h is None or not h(value, ctx):
-                    return False
-            return True
-
-        if not as_item:
-            return check if invariants else plain
-
-        def item(obj: Any, ctx: Ctx) -> bool:
-            if type(obj) is not dict or not obj or "resourceType" in obj:
-                return False
-            if len(obj) == 1 and "id" in obj:
-                return False
-            if primary and not primary <= obj.keys():
-                for group in groups:
-                    if group.isdisjoint(obj.keys()):
-                        return False
-            for key, value in obj.items():
-                h = get(key)
-                if h is None or not h(value, ctx):
-                    return False
-            for inv in invariants:  # noqa: SIM110 - a plain loop is faster than all() on the hot path
-                if not inv(obj, ctx):
-                    return False
-            return True
-
-        return item
+        spec = ObjectSpec(
+            handlers=handlers,
+            primary=frozenset(keys[0] for _child, keys in plan.required),
+            groups=[frozenset(keys) for _child, keys in plan.required],
+            invariants=self._invariant_checks(plan.invs, plan.type_path, is_root),
+            as_item=as_item,
+        )
+        return build_object_check(spec)
 
     def _invariant_checks(
         self, keys: tuple[str, ...], type_path: str, is_root: bool
@@ -178,13 +140,18 @@ class FastPath:
 
     # ----------------------------------------------------------- elements
     def _element_check(self, child: Node, tcode: str) -> Check:
+        return self._handler(child, tcode).check
+
+    def _handler(self, child: Node, tcode: str) -> Handler:
+        """The check of one key's value, with its inline form when it is a simple primitive."""
         if child.max == 0:
-            return _never
+            return Handler(_never)
         if child.slicing is not None and child.slices:
-            return self._sliced_check(child, tcode)
+            return Handler(self._sliced_check(child, tcode))
         item = self.item_check(child, tcode)
+        inline = self._inlines.get((id(child), tcode))
         if not child.arr:
-            return item
+            return Handler(item, inline)
         lo, hi = child.min, child.max
 
         def array(value: Any, ctx: Ctx) -> bool:
@@ -198,7 +165,7 @@ class FastPath:
                     return False
             return True
 
-        return array
+        return Handler(array, inline, array=(lo, hi) if inline is not None else None)
 
     def _sliced_check(self, node: Node, tcode: str) -> Check:
         from pipelines.conformance import validator as vmod
@@ -379,10 +346,11 @@ class FastPath:
         is_date = tcode in vmod.DATE_TYPES
         bare = codes[1] if codes is not None else None
 
-        if fixed is None and pattern is None:
-            simple = self._simple_primitive(json_types, int_min, is_bool, is_date, regex, bare)
-            if simple is not None:
-                return simple
+        simple = self._simple_primitive(json_types, int_min, is_bool, is_date, regex, bare)
+        if simple is not None:
+            inline = _with_values(simple, fixed, pattern)
+            self._inlines[(id(node), tcode)] = inline
+            return inline.compile()
 
         def check(value: Any, ctx: Ctx) -> bool:
             if json_types is not None:
@@ -413,27 +381,25 @@ class FastPath:
         is_date: bool,
         regex: Callable[[str], Any] | None,
         bare: frozenset | None,
-    ) -> Check | None:
-        """The common primitive checks as one-line closures (no fixed or pattern value)."""
+    ) -> Inline | None:
+        """The common primitive checks as one expression (before any fixed or pattern value)."""
         from pipelines.conformance import validator as vmod
 
         if json_types is not None:
             if is_bool:
-                return lambda value, ctx: type(value) is bool
+                return Inline("type({v}) is bool")
             if int_min is not None:
-                return lambda value, ctx: type(value) is int and value >= int_min
-            return lambda value, ctx: type(value) is not bool and isinstance(value, json_types)
+                return Inline("type({v}) is int and {v} >= {min}", {"min": int_min})
+            return Inline(
+                "type({v}) is not bool and isinstance({v}, {types})", {"types": json_types}
+            )
         if is_date:
             if bare is not None or regex is None:
                 return None
             real_date = vmod._real_date
             seen: set[str] = set()  # dates repeat across resources; checking one costs ~1 µs
 
-            def date(value: Any, ctx: Ctx) -> bool:
-                if type(value) is not str:
-                    return False
-                if value in seen:
-                    return True
+            def date(value: str) -> bool:
                 if regex(value) is None or (len(value) >= 10 and not real_date(value[:10])):
                     return False
                 if len(seen) > MEMO_LIMIT:
@@ -441,16 +407,16 @@ class FastPath:
                 seen.add(value)
                 return True
 
-            return date
-        if bare is not None:
-            if regex is None:
-                return lambda value, ctx: type(value) is str and value in bare
-            return lambda value, ctx: (
-                type(value) is str and regex(value) is not None and value in bare
+            return Inline(
+                "type({v}) is str and ({v} in {seen} or {date}({v}))", {"seen": seen, "date": date}
             )
+        if bare is not None:
+            if regex is not None:  # the codes that pass the regex, so a code costs one set lookup
+                bare = frozenset(c for c in bare if regex(c) is not None)
+            return Inline("type({v}) is str and {v} in {codes}", {"codes": bare})
         if regex is None:
-            return lambda value, ctx: type(value) is str
-        return lambda value, ctx: type(value) is str and regex(value) is not None
+            return Inline("type({v}) is str")
+        return Inline("type({v}) is str and {regex}({v}) is not None", {"regex": regex})
 
     def _complex(self, node: Node, tcode: str) -> Check:
         from pipelines.conformance import validator as vmod
