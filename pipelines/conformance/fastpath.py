@@ -49,6 +49,7 @@ class FastPath:
         self._objects: dict[tuple[int, str, bool], Check] = {}
         self._items: dict[tuple[int, str], Check] = {}
         self._inlines: dict[tuple[int, str], Inline] = {}
+        self._strings: dict[str, Inline] = {}
 
     # ------------------------------------------------------------ objects
     def object_check(self, node: Node, tcode: str, is_root: bool = False) -> Check:
@@ -346,7 +347,7 @@ class FastPath:
         is_date = tcode in vmod.DATE_TYPES
         bare = codes[1] if codes is not None else None
 
-        simple = self._simple_primitive(json_types, int_min, is_bool, is_date, regex, bare)
+        simple = self._simple_primitive(tcode, json_types, int_min, regex, bare)
         if simple is not None:
             inline = _with_values(simple, fixed, pattern)
             self._inlines[(id(node), tcode)] = inline
@@ -373,12 +374,11 @@ class FastPath:
 
         return check
 
-    @staticmethod
     def _simple_primitive(
+        self,
+        tcode: str,
         json_types: tuple[type, ...] | None,
         int_min: int | None,
-        is_bool: bool,
-        is_date: bool,
         regex: Callable[[str], Any] | None,
         bare: frozenset | None,
     ) -> Inline | None:
@@ -386,37 +386,52 @@ class FastPath:
         from pipelines.conformance import validator as vmod
 
         if json_types is not None:
-            if is_bool:
+            if tcode == "boolean":
                 return Inline("type({v}) is bool")
             if int_min is not None:
                 return Inline("type({v}) is int and {v} >= {min}", {"min": int_min})
             return Inline(
                 "type({v}) is not bool and isinstance({v}, {types})", {"types": json_types}
             )
-        if is_date:
-            if bare is not None or regex is None:
-                return None
-            real_date = vmod._real_date
-            seen: set[str] = set()  # dates repeat across resources; checking one costs ~1 µs
-
-            def date(value: str) -> bool:
-                if regex(value) is None or (len(value) >= 10 and not real_date(value[:10])):
-                    return False
-                if len(seen) > MEMO_LIMIT:
-                    seen.clear()
-                seen.add(value)
-                return True
-
-            return Inline(
-                "type({v}) is str and ({v} in {seen} or {date}({v}))", {"seen": seen, "date": date}
-            )
         if bare is not None:
+            if tcode in vmod.DATE_TYPES:
+                return None
             if regex is not None:  # the codes that pass the regex, so a code costs one set lookup
                 bare = frozenset(c for c in bare if regex(c) is not None)
             return Inline("type({v}) is str and {v} in {codes}", {"codes": bare})
         if regex is None:
-            return Inline("type({v}) is str")
-        return Inline("type({v}) is str and {regex}({v}) is not None", {"regex": regex})
+            return None if tcode in vmod.DATE_TYPES else Inline("type({v}) is str")
+        if regex is vmod._non_empty:  # cheaper than a set, and most strings are one of a kind
+            return Inline("type({v}) is str and {regex}({v}) is not None", {"regex": regex})
+        return self._valid_string(tcode, regex)
+
+    def _valid_string(self, tcode: str, regex: Callable[[str], Any]) -> Inline:
+        """Strings of `tcode` that passed its regex (and calendar) check are kept in a bounded set:
+        codes, systems and dates repeat across resources, and a set lookup costs a tenth of a regex.
+        """
+        from pipelines.conformance import validator as vmod
+
+        found = self._strings.get(tcode)
+        if found is not None:
+            return found
+        seen: set[str] = set()
+        real_date = vmod._real_date if tcode in vmod.DATE_TYPES else None
+
+        def valid(value: str) -> bool:
+            if regex(value) is None:
+                return False
+            if real_date is not None and len(value) >= 10 and not real_date(value[:10]):
+                return False
+            if len(seen) > MEMO_LIMIT:
+                seen.clear()
+            seen.add(value)
+            return True
+
+        found = Inline(
+            "type({v}) is str and ({v} in {seen} or {valid}({v}))", {"seen": seen, "valid": valid}
+        )
+        self._strings[tcode] = found
+        return found
 
     def _complex(self, node: Node, tcode: str) -> Check:
         from pipelines.conformance import validator as vmod
