@@ -68,11 +68,18 @@ class FastPath:
         return fn
 
     def _build_object(
-        self, node: Node, tcode: str, is_root: bool, as_item: bool = False, skip: str = ""
+        self,
+        node: Node,
+        tcode: str,
+        is_root: bool,
+        as_item: bool = False,
+        skip: str = "",
+        post: list[Inline] | None = None,
     ) -> Check:
         """The object check; `as_item` folds in the checks on the value itself (one call less).
 
-        `skip` names a key whose value the caller has already checked (a slice discriminator).
+        `skip` names a key whose value the caller has already checked (a slice discriminator);
+        `post` are checks on the whole value, after its keys and invariants.
         """
         plan = self.v._plan(node, tcode, is_root)
         handlers: dict[str, Handler] = {}
@@ -86,25 +93,35 @@ class FastPath:
             handlers["resourceType"] = SKIP
         handlers["fhir_comments"] = SKIP
         # each group is (value key, `_` key, other choice keys...); usually the value key is there
+        natives, invariants = self._invariant_checks(plan.invs, plan.type_path, is_root)
         spec = ObjectSpec(
             handlers=handlers,
             primary=frozenset(keys[0] for _child, keys in plan.required),
             groups=[frozenset(keys) for _child, keys in plan.required],
-            invariants=self._invariant_checks(plan.invs, plan.type_path, is_root),
+            invariants=invariants,
             as_item=as_item,
+            natives=natives,
+            not_evaluable=self.v.not_evaluable,
+            post=post or [],
         )
         return build_object_check(spec)
 
     def _invariant_checks(
         self, keys: tuple[str, ...], type_path: str, is_root: bool
-    ) -> list[Check]:
+    ) -> tuple[list[tuple[str, Check]], list[Check]]:
+        """(key, native twin) of the invariants the object check can run inline, and a check for
+        each of the others (FHIRPath ones, and warnings reported on the resource itself)."""
         v = self.v
+        natives: list[tuple[str, Check]] = []
         out: list[Check] = []
         for key in keys:
             inv = v.rules.invariants[key]
             expression, severity = inv["expression"], inv["severity"]
             native = native_for(expression)
             warn_here = is_root and severity != "error"
+            if native is not None and not warn_here:
+                natives.append((key, native))
+                continue
             message = f"{inv['key']}: {inv['human']} [{expression}]"
 
             def check(
@@ -137,7 +154,7 @@ class FastPath:
                 return False
 
             out.append(check)
-        return out
+        return natives, out
 
     # ----------------------------------------------------------- elements
     def _element_check(self, child: Node, tcode: str) -> Check:
@@ -212,7 +229,11 @@ class FastPath:
         split_memo: dict[bytes, tuple[int, bool]] = {}
         dumps = orjson.dumps
 
+        by_type = self._type_slices(node, matchers, index, tcode)
+
         def which(x: Any) -> int:
+            if by_type is not None:
+                return by_type(x)
             if index is not None and single is None:
                 return find_slice(matchers, index, x, tcode)
             try:
@@ -285,6 +306,33 @@ class FastPath:
             return True
 
         return sliced
+
+    @staticmethod
+    def _type_slices(
+        node: Node, matchers: list, index: Any, tcode: str
+    ) -> Callable[[Any], int] | None:
+        """The slice finder when every discriminator is a type: for one element type the slice
+        depends only on the item's resourceType (see `Validator._matcher`), so memoize on that."""
+        from pipelines.conformance import validator as vmod
+
+        if any(dtype != "type" for dtype, _ in node.slicing["d"]):
+            return None
+        find_slice = vmod.find_slice
+        memo: dict[str | None, int] = {}
+
+        def which(x: Any) -> int:
+            rt = x.get("resourceType") if type(x) is dict else None
+            if rt is not None and type(rt) is not str:
+                return find_slice(matchers, index, x, tcode)
+            hit = memo.get(rt)
+            if hit is None:
+                hit = find_slice(matchers, index, x, tcode)
+                if len(memo) > MEMO_LIMIT:
+                    memo.clear()
+                memo[rt] = hit
+            return hit
+
+        return which
 
     def _split_item(self, node: Node, tcode: str, key: str) -> tuple[Check, Check] | None:
         """(check of `key`'s value, check of the rest of the item) when the item check is the
@@ -444,12 +492,11 @@ class FastPath:
         targets = (
             v.reference_targets(node) if tcode == "Reference" and node.target_profiles else None
         )
-        plain_value = fixed is None and pattern is None and codes is None and targets is None
-        if tcode != "Extension" and plain_value:
-            fused = self._build_object(node, tcode, False, as_item=True)
+        if tcode != "Extension":
+            post = self._value_checks(tcode, fixed, pattern, codes, targets)
+            fused = self._build_object(node, tcode, False, as_item=True, post=post)
             return self._memoized(fused) if tcode in MEMO_TYPES else fused
-        inner = self._extension(node) if tcode == "Extension" else self.object_check(node, tcode)
-        reference_type = vmod.reference_type
+        inner = self._extension(node)
 
         def check(value: Any, ctx: Ctx) -> bool:
             if type(value) is not dict or "resourceType" in value:
@@ -460,15 +507,49 @@ class FastPath:
                 return False
             if fixed is not None and value != fixed:
                 return False
-            if targets is not None:
-                kind = reference_type(value.get("reference"), ctx.root)
-                if kind is not None and kind not in targets:
-                    return False
             if pattern is not None and not vmod.pattern_matches(pattern, value):
                 return False
             return codes is None or vmod._in_codes(value, tcode, codes)
 
-        return self._memoized(check) if tcode in MEMO_TYPES else check
+        return check
+
+    @staticmethod
+    def _value_checks(
+        tcode: str,
+        fixed: Any,
+        pattern: Any,
+        codes: tuple[frozenset, frozenset] | None,
+        targets: frozenset[str] | None,
+    ) -> list[Inline]:
+        """What must hold of a whole complex value besides its keys and invariants."""
+        from pipelines.conformance import validator as vmod
+
+        post: list[Inline] = []
+        if fixed is not None:
+            post.append(Inline("{v} == {fixed}", {"fixed": fixed}))
+        if targets is not None:
+            reference_type = vmod.reference_type
+
+            def target_ok(reference: Any, root: dict) -> bool:
+                kind = reference_type(reference, root)
+                return kind is None or kind in targets
+
+            post.append(Inline('{ok}({v}.get("reference"), ctx.root)', {"ok": target_ok}))
+        if pattern is not None:
+            post.append(
+                Inline(
+                    "{matches}({pattern}, {v})",
+                    {"matches": vmod.pattern_matches, "pattern": pattern},
+                )
+            )
+        if codes is not None:
+            post.append(
+                Inline(
+                    "{in_codes}({v}, {t}, {codes})",
+                    {"in_codes": vmod._in_codes, "t": tcode, "codes": codes},
+                )
+            )
+        return post
 
     @staticmethod
     def _memoized(check: Check) -> Check:

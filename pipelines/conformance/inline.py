@@ -70,6 +70,11 @@ class ObjectSpec:
     groups: list[frozenset[str]]
     invariants: list[Check]
     as_item: bool
+    # invariants with a native twin, by key: called inline (the others go through `invariants`)
+    natives: list[tuple[str, Check]] = field(default_factory=list)
+    not_evaluable: set[str] = field(default_factory=set)
+    # what must also hold of the whole value (fixed or pattern value, binding, reference target)
+    post: list[Inline] = field(default_factory=list)
 
 
 def build_object_check(spec: ObjectSpec) -> Check:
@@ -107,14 +112,40 @@ def build_object_check(spec: ObjectSpec) -> Check:
         lines += [f"            {line}" for line in body]
     else:
         lines += [f"        {line}" for line in body]
+    lines += _native_lines(spec, consts)
     if spec.invariants:
         lines += [
             "    for inv in invariants:",
             "        if not inv(obj, ctx):",
             "            return False",
         ]
+    for i, post in enumerate(spec.post):
+        expr, more = post.source("obj", f"p{i}_")
+        consts.update(more)
+        lines += [f"    if not ({expr}):", "        return False"]
     lines.append("    return True")
     return _make("\n".join(lines) + "\n", consts, "check")
+
+
+def _native_lines(spec: ObjectSpec, consts: dict[str, Any]) -> list[str]:
+    """Each native invariant as the fast path's wrapper would run it, without the call to it."""
+    consts["not_evaluable"] = spec.not_evaluable
+    lines: list[str] = []
+    for i, (key, native) in enumerate(spec.natives):
+        consts[f"n{i}"] = native
+        lines += [
+            "    try:",
+            f"        ok = n{i}(obj, ctx)",
+            "    except LookupError:",  # a value set not expanded locally
+            "        ok = None",
+            "    except (AttributeError, TypeError):",  # a malformed shape: the full walk decides
+            "        return False",
+            "    if not ok:",
+            "        if ok is not None:",
+            "            return False",
+            f"        not_evaluable.add({key!r})",
+        ]
+    return lines
 
 
 def _chain(handlers: dict[str, Handler]) -> list[str]:

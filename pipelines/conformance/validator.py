@@ -775,6 +775,9 @@ def reference_type(reference: Any, root: dict) -> str | None:
             if isinstance(c, dict) and c.get("id") == reference[1:]:
                 return c.get("resourceType")
         return None
+    head, slash, tail = reference.partition("/")
+    if slash and tail and "/" not in tail and "?" not in tail:  # `Type/id`, the common form
+        return head if head[:1].isupper() and head.isalpha() else None
     parts = reference.split("/_history/")[0].split("?")[0].rstrip("/").split("/")
     if len(parts) >= 2 and parts[-2][:1].isupper() and parts[-2].isalpha():
         return parts[-2]
