@@ -78,8 +78,9 @@ class FastPath:
     ) -> Check:
         """The object check; `as_item` folds in the checks on the value itself (one call less).
 
-        `skip` names a key whose value the caller has already checked (a slice discriminator);
-        `post` are checks on the whole value, after its keys and invariants.
+        `skip` names a key whose value the caller has already checked (a slice discriminator), in
+        an object the caller has seen is a dict holding that key; `post` are checks on the whole
+        value, after its keys and invariants.
         """
         plan = self.v._plan(node, tcode, is_root)
         handlers: dict[str, Handler] = {}
@@ -94,12 +95,15 @@ class FastPath:
         handlers["fhir_comments"] = SKIP
         # each group is (value key, `_` key, other choice keys...); usually the value key is there
         natives, invariants = self._invariant_checks(plan.invs, plan.type_path, is_root)
+        # the caller of a check with `skip` has seen that key in the object: it meets its group
+        required = [keys for _child, keys in plan.required if not skip or skip not in keys]
         spec = ObjectSpec(
             handlers=handlers,
-            primary=frozenset(keys[0] for _child, keys in plan.required),
-            groups=[frozenset(keys) for _child, keys in plan.required],
+            primary=frozenset(keys[0] for keys in required),
+            groups=[frozenset(keys) for keys in required],
             invariants=invariants,
             as_item=as_item,
+            present=skip,
             natives=natives,
             not_evaluable=self.v.not_evaluable,
             post=post or [],

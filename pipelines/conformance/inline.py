@@ -70,6 +70,9 @@ class ObjectSpec:
     groups: list[frozenset[str]]
     invariants: list[Check]
     as_item: bool
+    # a key the caller has seen in the object (which it has checked is a dict): the check can
+    # take its presence for granted
+    present: str = ""
     # invariants with a native twin, by key: called inline (the others go through `invariants`)
     natives: list[tuple[str, Check]] = field(default_factory=list)
     not_evaluable: set[str] = field(default_factory=set)
@@ -88,7 +91,9 @@ def build_object_check(spec: ObjectSpec) -> Check:
         "invariants": spec.invariants,
     }
     lines = ["def check(obj, ctx):"]
-    if spec.as_item:  # ele-1 and the JSON shape of a complex value
+    if spec.as_item and spec.present:  # a dict holding `present`: not empty, not just an id
+        lines += ['    if "resourceType" in obj:', "        return False"]
+    elif spec.as_item:  # ele-1 and the JSON shape of a complex value
         lines += [
             '    if type(obj) is not dict or not obj or "resourceType" in obj:',
             "        return False",

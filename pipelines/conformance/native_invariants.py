@@ -122,6 +122,8 @@ def _transport_linked(res: dict, env: Any) -> bool:
         for s in _dicts(res.get("supportingInfo"))
         if s.get("category") and env.member_of(s["category"], C4BB_TRANSPORT)
     ]
+    if not seqs:  # no transportation information, as on most claims: nothing to link
+        return True
     linked = {n for i in _dicts(res.get("item")) for n in _list(i.get("informationSequence"))}
     return all(s in linked for s in seqs if s is not None)
 
@@ -156,8 +158,11 @@ def _focal(res: dict, env: Any) -> bool:
 def _careteam_vacuous(team: dict, env: Any) -> bool | None:
     # `...exists().provider.all(...)` navigates from a Boolean, so the IG expression is always true,
     # unless `code in (...)` raises on a coding with more than one code (e.g. code and _code).
-    if any(len(_nav([c], "code")) > 1 for c in _path(team, "role", "coding")):
-        return None
+    for c in _path(team, "role", "coding"):
+        # one plain code (the usual shape) yields one item; only `_code` or a list can yield more
+        plain = type(c) is not dict or ("_code" not in c and type(c.get("code")) is not list)
+        if not plain and len(_nav([c], "code")) > 1:
+            return None
     return True
 
 

@@ -179,6 +179,7 @@ class Validator:
         self._natives: dict[str, Any] = {}
         self._targets: dict[int, frozenset[str] | None] = {}
         self._memo: dict[tuple[int, str, bytes], tuple[tuple[str, str, str, str], ...]] = {}
+        self._members: dict[tuple[str, bytes], bool] = {}
 
     def __reduce__(self) -> tuple:
         return (Validator, (self.rules_dir, self.fast is not None))
@@ -541,10 +542,20 @@ class Validator:
             raise LookupError(f"value set {url} is not expanded locally")
         if isinstance(item, str):
             return item in codes[1]
-        if isinstance(item, dict):
-            kind = "CodeableConcept" if "coding" in item else "Coding"
+        if not isinstance(item, dict):
+            return False
+        kind = "CodeableConcept" if "coding" in item else "Coding"
+        try:  # the same categories recur in every claim: memoize on their JSON
+            key = (url, orjson.dumps(item))
+        except TypeError:
             return _in_codes(item, kind, codes)
-        return False
+        hit = self._members.get(key)
+        if hit is None:
+            hit = _in_codes(item, kind, codes)
+            if len(self._members) > MEMO_LIMIT:
+                self._members.clear()
+            self._members[key] = hit
+        return hit
 
     def _conforms_to(self, resource: dict, url: str) -> bool:
         if "resourceType" not in resource:
