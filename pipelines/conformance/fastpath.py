@@ -50,6 +50,7 @@ class FastPath:
         self._items: dict[tuple[int, str], Check] = {}
         self._inlines: dict[tuple[int, str], Inline] = {}
         self._strings: dict[str, Inline] = {}
+        self._specs: dict[tuple[int, str], ObjectSpec] = {}
 
     # ------------------------------------------------------------ objects
     def object_check(self, node: Node, tcode: str, is_root: bool = False) -> Check:
@@ -76,6 +77,17 @@ class FastPath:
         skip: str = "",
         post: list[Inline] | None = None,
     ) -> Check:
+        return build_object_check(self._object_spec(node, tcode, is_root, as_item, skip, post))
+
+    def _object_spec(
+        self,
+        node: Node,
+        tcode: str,
+        is_root: bool,
+        as_item: bool = False,
+        skip: str = "",
+        post: list[Inline] | None = None,
+    ) -> ObjectSpec:
         """The object check; `as_item` folds in the checks on the value itself (one call less).
 
         `skip` names a key whose value the caller has already checked (a slice discriminator), in
@@ -93,14 +105,12 @@ class FastPath:
         if is_root:
             handlers["resourceType"] = SKIP
         handlers["fhir_comments"] = SKIP
-        # each group is (value key, `_` key, other choice keys...); usually the value key is there
         natives, invariants = self._invariant_checks(plan.invs, plan.type_path, is_root)
-        # the caller of a check with `skip` has seen that key in the object: it meets its group
-        required = [keys for _child, keys in plan.required if not skip or skip not in keys]
-        spec = ObjectSpec(
+        return ObjectSpec(
             handlers=handlers,
-            primary=frozenset(keys[0] for keys in required),
-            groups=[frozenset(keys) for keys in required],
+            # each is (value key, `_` key, other choice keys...); usually the value key is there.
+            # The caller of a check with `skip` has seen that key in the object: it meets its group
+            required=[keys for _child, keys in plan.required if not skip or skip not in keys],
             invariants=invariants,
             as_item=as_item,
             present=skip,
@@ -108,7 +118,6 @@ class FastPath:
             not_evaluable=self.v.not_evaluable,
             post=post or [],
         )
-        return build_object_check(spec)
 
     def _invariant_checks(
         self, keys: tuple[str, ...], type_path: str, is_root: bool
@@ -173,7 +182,7 @@ class FastPath:
         item = self.item_check(child, tcode)
         inline = self._inlines.get((id(child), tcode))
         if not child.arr:
-            return Handler(item, inline)
+            return Handler(item, inline, nested=self._specs.get((id(child), tcode)))
         lo, hi = child.min, child.max
 
         def array(value: Any, ctx: Ctx) -> bool:
@@ -498,8 +507,11 @@ class FastPath:
         )
         if tcode != "Extension":
             post = self._value_checks(tcode, fixed, pattern, codes, targets)
-            fused = self._build_object(node, tcode, False, as_item=True, post=post)
-            return self._memoized(fused) if tcode in MEMO_TYPES else fused
+            spec = self._object_spec(node, tcode, False, as_item=True, post=post)
+            if tcode in MEMO_TYPES:
+                return self._memoized(build_object_check(spec))
+            self._specs[(id(node), tcode)] = spec  # the parent's check may inline this one
+            return build_object_check(spec)
         inner = self._extension(node)
 
         def check(value: Any, ctx: Ctx) -> bool:

@@ -52,6 +52,7 @@ class Handler:
     inline: Inline | None = None
     skip: bool = False
     array: tuple[int, int] | None = None  # (min, max) when the key holds an array of `inline`
+    nested: ObjectSpec | None = None  # the spec of `check`, a generated object check, to inline
 
 
 def _always(value: Any, ctx: Ctx) -> bool:
@@ -66,8 +67,8 @@ class ObjectSpec:
     """What an object check tests, in the order it tests it."""
 
     handlers: dict[str, Handler]
-    primary: frozenset[str]
-    groups: list[frozenset[str]]
+    # the required elements: each a tuple of keys of which one must be present, the usual first
+    required: list[tuple[str, ...]]
     invariants: list[Check]
     as_item: bool
     # a key the caller has seen in the object (which it has checked is a dict): the check can
@@ -82,73 +83,106 @@ class ObjectSpec:
 
 def build_object_check(spec: ObjectSpec) -> Check:
     """The generated object check for `spec`."""
+    consts: dict[str, Any] = {}
+    body = _object_lines(spec, "obj", "", consts, nest=True)
+    source = "def check(obj, ctx):\n" + "".join(f"    {line}\n" for line in body)
+    return _make(source + "    return True\n", consts, "check")
+
+
+def _object_lines(
+    spec: ObjectSpec, obj: str, prefix: str, consts: dict[str, Any], nest: bool
+) -> list[str]:
+    """Statements that return False if the object in variable `obj` fails `spec`, else fall
+    through; `prefix` keeps their variables and constants apart from the enclosing check's."""
     chain = _chain(spec.handlers)
-    rest = {k: h.check for k, h in spec.handlers.items() if k not in chain}
-    consts: dict[str, Any] = {
-        "get": rest.get,
-        "primary": spec.primary,
-        "groups": spec.groups,
-        "invariants": spec.invariants,
-    }
-    lines = ["def check(obj, ctx):"]
-    if spec.as_item and spec.present:  # a dict holding `present`: not empty, not just an id
-        lines += ['    if "resourceType" in obj:', "        return False"]
-    elif spec.as_item:  # ele-1 and the JSON shape of a complex value
-        lines += [
-            '    if type(obj) is not dict or not obj or "resourceType" in obj:',
-            "        return False",
-            '    if len(obj) == 1 and "id" in obj:',
-            "        return False",
-        ]
-    if spec.primary:
-        lines += [
-            "    if not primary <= obj.keys():",
-            "        for group in groups:",
-            "            if group.isdisjoint(obj.keys()):",
-            "                return False",
-        ]
-    lines.append("    for key, value in obj.items():")
-    for i, key in enumerate(chain):
-        lines.append(f"        {'if' if i == 0 else 'elif'} key == {key!r}:")
-        lines += _key_lines(spec.handlers[key], f"k{i}_", consts)
-    body = ["h = get(key)", "if h is None or not h(value, ctx):", "    return False"]
-    if chain:
-        lines.append("        else:")
-        lines += [f"            {line}" for line in body]
-    else:
+    key, value = f"{prefix}key", f"{prefix}value"
+    lines = [*_shape_lines(spec, obj), *_required_lines(spec, obj, prefix, consts)]
+    lines.append(f"for {key}, {value} in {obj}.items():")
+    for i, k in enumerate(chain):
+        lines.append(f"    {'if' if i == 0 else 'elif'} {key} == {k!r}:")
+        handler = spec.handlers[k]
+        body = _key_lines(handler, value, f"{prefix}k{i}_", consts, nest)
         lines += [f"        {line}" for line in body]
-    lines += _native_lines(spec, consts)
+    consts[f"{prefix}get"] = {k: h.check for k, h in spec.handlers.items() if k not in chain}.get
+    fallback = [
+        f"h = {prefix}get({key})",
+        f"if h is None or not h({value}, ctx):",
+        "    return False",
+    ]
+    if chain:
+        lines += ["    else:", *(f"        {line}" for line in fallback)]
+    else:
+        lines += [f"    {line}" for line in fallback]
+    lines += _native_lines(spec, obj, prefix, consts)
     if spec.invariants:
+        consts[f"{prefix}invariants"] = spec.invariants
         lines += [
-            "    for inv in invariants:",
-            "        if not inv(obj, ctx):",
-            "            return False",
+            f"for inv in {prefix}invariants:",
+            f"    if not inv({obj}, ctx):",
+            "        return False",
         ]
     for i, post in enumerate(spec.post):
-        expr, more = post.source("obj", f"p{i}_")
+        expr, more = post.source(obj, f"{prefix}p{i}_")
         consts.update(more)
-        lines += [f"    if not ({expr}):", "        return False"]
-    lines.append("    return True")
-    return _make("\n".join(lines) + "\n", consts, "check")
+        lines += [f"if not ({expr}):", "    return False"]
+    return lines
 
 
-def _native_lines(spec: ObjectSpec, consts: dict[str, Any]) -> list[str]:
+def _shape_lines(spec: ObjectSpec, obj: str) -> list[str]:
+    if spec.as_item and spec.present:  # a dict holding `present`: not empty, not just an id
+        return [f'if "resourceType" in {obj}:', "    return False"]
+    if spec.as_item:  # ele-1 and the JSON shape of a complex value
+        return [
+            f'if type({obj}) is not dict or not {obj} or "resourceType" in {obj}:',
+            "    return False",
+            f'if len({obj}) == 1 and "id" in {obj}:',
+            "    return False",
+        ]
+    return []
+
+
+def _required_lines(spec: ObjectSpec, obj: str, prefix: str, consts: dict[str, Any]) -> list[str]:
+    required = spec.required
+    if not required:
+        return []
+    if len(required) <= 3 and all(len(keys) <= 4 for keys in required):
+        # a few `in` tests are cheaper than building a keys view for a subset test
+        return [
+            line
+            for keys in required
+            for line in (
+                f"if {' and '.join(f'{k!r} not in {obj}' for k in keys)}:",
+                "    return False",
+            )
+        ]
+    consts[f"{prefix}primary"] = frozenset(keys[0] for keys in required)
+    consts[f"{prefix}groups"] = [frozenset(keys) for keys in required]
+    return [
+        f"if not {prefix}primary <= {obj}.keys():",
+        f"    for group in {prefix}groups:",
+        f"        if group.isdisjoint({obj}.keys()):",
+        "            return False",
+    ]
+
+
+def _native_lines(spec: ObjectSpec, obj: str, prefix: str, consts: dict[str, Any]) -> list[str]:
     """Each native invariant as the fast path's wrapper would run it, without the call to it."""
     consts["not_evaluable"] = spec.not_evaluable
     lines: list[str] = []
     for i, (key, native) in enumerate(spec.natives):
-        consts[f"n{i}"] = native
+        name = f"{prefix}n{i}"
+        consts[name] = native
         lines += [
-            "    try:",
-            f"        ok = n{i}(obj, ctx)",
-            "    except LookupError:",  # a value set not expanded locally
-            "        ok = None",
-            "    except (AttributeError, TypeError):",  # a malformed shape: the full walk decides
+            "try:",
+            f"    ok = {name}({obj}, ctx)",
+            "except LookupError:",  # a value set not expanded locally
+            "    ok = None",
+            "except (AttributeError, TypeError):",  # a malformed shape: the full walk decides
+            "    return False",
+            "if not ok:",
+            "    if ok is not None:",
             "        return False",
-            "    if not ok:",
-            "        if ok is not None:",
-            "            return False",
-            f"        not_evaluable.add({key!r})",
+            f"    not_evaluable.add({key!r})",
         ]
     return lines
 
@@ -159,29 +193,29 @@ def _chain(handlers: dict[str, Handler]) -> list[str]:
     return keys if len(keys) <= CHAIN_MAX else []
 
 
-def _key_lines(h: Handler, prefix: str, consts: dict[str, Any]) -> list[str]:
-    pad = " " * 12
+def _key_lines(
+    h: Handler, value: str, prefix: str, consts: dict[str, Any], nest: bool
+) -> list[str]:
     if h.skip:
-        return [f"{pad}pass"]
+        return ["pass"]
+    if h.nested is not None and nest:  # one level only: specs can be recursive
+        inner = f"{prefix}obj"
+        return [f"{inner} = {value}", *_object_lines(h.nested, inner, prefix, consts, False)]
     if h.inline is None:
         consts[f"{prefix}check"] = h.check
-        return [f"{pad}if not {prefix}check(value, ctx):", f"{pad}    return False"]
+        return [f"if not {prefix}check({value}, ctx):", "    return False"]
     if h.array is None:
-        expr, more = h.inline.source("value", prefix)
+        expr, more = h.inline.source(value, prefix)
         consts.update(more)
-        return [f"{pad}if not ({expr}):", f"{pad}    return False"]
-    expr, more = h.inline.source("x", prefix)
+        return [f"if not ({expr}):", "    return False"]
+    item = f"{prefix}x"
+    expr, more = h.inline.source(item, prefix)
     consts.update(more)
     lo, hi = h.array
-    lines = [f"{pad}if type(value) is not list or not value:", f"{pad}    return False"]
+    lines = [f"if type({value}) is not list or not {value}:", "    return False"]
     if lo > 1 or hi >= 0:
-        lines += [f"{pad}if len(value) < {lo} or 0 <= {hi} < len(value):", f"{pad}    return False"]
-    return [
-        *lines,
-        f"{pad}for x in value:",
-        f"{pad}    if not ({expr}):",
-        f"{pad}        return False",
-    ]
+        lines += [f"if len({value}) < {lo} or 0 <= {hi} < len({value}):", "    return False"]
+    return [*lines, f"for {item} in {value}:", f"    if not ({expr}):", "        return False"]
 
 
 def _make(source: str, consts: dict[str, Any], name: str) -> Check:
