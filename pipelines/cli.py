@@ -37,6 +37,17 @@ def _generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _generate_formulary(args: argparse.Namespace) -> int:
+    from pipelines.synthetic.formulary import generate_formulary
+
+    counts = generate_formulary(Path(args.out), drugs=args.drugs, plans=args.plans, seed=args.seed)
+    print(
+        f"wrote {counts['drugs']} drugs on {counts['partd_plans']} Part D and "
+        f"{counts['qhp_plans']} QHP plans to {Path(args.out) / 'formulary'}"
+    )
+    return 0
+
+
 def _export(args: argparse.Namespace) -> int:
     from serving.export import export_ndjson
     from serving.store import create_schema, make_engine
@@ -73,6 +84,18 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--seed", type=int, default=20261203)
     generate.add_argument("--out", required=True, help="folder to write the drop into")
     generate.set_defaults(func=_generate)
+
+    formulary = commands.add_parser(
+        "generate-formulary",
+        help="write synthetic formulary files (CMS Part D, RxNorm names, QHP JSON)",
+    )
+    formulary.add_argument(
+        "--drugs", type=int, default=None, help="number of drugs (default: the real sample, 205)"
+    )
+    formulary.add_argument("--plans", type=int, default=3, help="number of Part D plans")
+    formulary.add_argument("--seed", type=int, default=20261204)
+    formulary.add_argument("--out", required=True, help="folder to write formulary/ into")
+    formulary.set_defaults(func=_generate_formulary)
 
     export = commands.add_parser("export", help="write the serving store as Bulk Data NDJSON")
     export.add_argument("--out", required=True, help="folder for <Type>.ndjson and manifest.json")

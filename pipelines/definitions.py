@@ -4,19 +4,27 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pipelines.assets import claims, members, serving
+from pipelines.assets import claims, formulary, members, serving
 from pipelines.ingest.layouts import check_all_layouts
 from pipelines.resources import default_resources
 
 # A malformed layout file fails here, when the code location loads, naming the file and key.
 check_all_layouts()
 
-all_assets = [*members.assets, *claims.assets, serving.served_resources, serving.bulk_export]
+all_assets = [
+    *members.assets,
+    *claims.assets,
+    *formulary.assets,
+    serving.served_resources,
+    serving.bulk_export,
+]
 all_checks = [
     *members.checks,
     *claims.checks,
+    *formulary.checks,
     *members.coverage_checks,
     *claims.coverage_checks,
+    *formulary.coverage_checks,
     serving.served_references_resolve,
     serving.only_valid_resources_served,
     serving.every_resource_served_or_quarantined,

@@ -145,8 +145,8 @@ def test_sample_populates_every_must_support_element(sqlite_pipeline: Pipeline) 
     assert outcome.success, outcome.report()
     with sqlite_pipeline.staging() as con:
         gaps = {
-            profile.rsplit("/", 1)[-1]: missing
-            for domain in ("members", "claims")
+            profile.rsplit("/", 1)[-1]: sorted(missing)
+            for domain in ("members", "claims", "formulary")
             for profile, missing in coverage_gaps(con, domain).items()
             if missing
         }

@@ -60,6 +60,9 @@ AMOUNT_FIELDS = (
 
 _amounts = tuple((name, D) for name in AMOUNT_FIELDS)
 
+# The pharmacies a Part D beneficiary cost row prices: preferred and non-preferred retail and mail.
+PARTD_PHARMACIES = ("pref", "nonpref", "mail_pref", "mail_nonpref")
+
 CANONICAL_KINDS: dict[str, dict[str, CanonicalField]] = {
     "eligibility": _fields(
         ("member_id", S, True),
@@ -219,5 +222,85 @@ CANONICAL_KINDS: dict[str, dict[str, CanonicalField]] = {
         ("state", C),
         ("postal_code", C),
         ("phone", S),
+    ),
+    # Formulary: the CMS Part D public-use files, the payer's RxNorm names, and CMS QHP JSON.
+    "partd_drug": _fields(
+        ("formulary_id", S, True),
+        ("formulary_version", INT),
+        ("contract_year", INT, True),
+        ("rxcui", C, True),
+        ("ndc", NDC),
+        ("tier_level", C, True),
+        ("quantity_limit_flag", C),
+        ("quantity_limit_amount", D),
+        ("quantity_limit_days", INT),
+        ("prior_authorization_flag", C),
+        ("step_therapy_flag", C),
+        ("selected_drug_flag", C),
+    ),
+    "partd_plan": _fields(
+        ("contract_id", S, True),
+        ("plan_id", S, True),
+        ("segment_id", S, True),
+        ("contract_name", S),
+        ("plan_name", S, True),
+        ("formulary_id", S, True),
+        ("premium", D),
+        ("deductible", D),
+        ("ma_region_code", C),
+        ("pdp_region_code", C),
+        ("state", C),
+        ("county_code", C),
+        ("snp", C),
+        ("plan_suppressed_flag", C),
+    ),
+    "partd_cost": _fields(
+        ("contract_id", S, True),
+        ("plan_id", S, True),
+        ("segment_id", S, True),
+        ("coverage_level", C, True),
+        ("tier", C, True),
+        ("days_supply", C, True),
+        *(
+            spec
+            for pharmacy in PARTD_PHARMACIES
+            for spec in (
+                (f"cost_type_{pharmacy}", C),
+                (f"cost_amount_{pharmacy}", D),
+                (f"cost_min_amount_{pharmacy}", D),
+                (f"cost_max_amount_{pharmacy}", D),
+            )
+        ),
+        ("tier_specialty_flag", C),
+        ("deductible_applies_flag", C),
+    ),
+    "rxnorm_name": _fields(("rxcui", C, True), ("name", S, True), ("tty", C, True)),
+    "qhp_plan": _fields(
+        ("plan_id_type", C, True),
+        ("plan_id", S, True),
+        ("marketing_name", S, True),
+        ("summary_url", S, True),
+        ("marketing_url", S),
+        ("formulary_url", S),
+        ("plan_contact", S),
+        ("network_tier", C),
+        ("drug_tier", C, True),
+        ("mail_order", C),
+        ("pharmacy_type", C, True),
+        ("copay_amount", D),
+        ("copay_option", C),
+        ("coinsurance_rate", D),
+        ("coinsurance_option", C),
+        ("last_updated_on", DT),
+    ),
+    "qhp_drug": _fields(
+        ("rxnorm_id", C, True),
+        ("drug_name", S, True),
+        ("plan_id_type", C),
+        ("plan_id", S, True),
+        ("drug_tier", C, True),
+        ("prior_authorization", C),
+        ("step_therapy", C),
+        ("quantity_limit", C),
     ),
 }

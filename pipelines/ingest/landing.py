@@ -13,6 +13,7 @@ import duckdb
 
 from pipelines.canonical.schema import CANONICAL_KINDS
 from pipelines.canonical.store import record_rejections
+from pipelines.ingest.json_reader import JsonExtractReader
 from pipelines.ingest.layouts import Layout, load_domain_layouts
 from pipelines.ingest.reader import ExtractReader
 
@@ -89,7 +90,9 @@ def land_domain(
     """Land every extract of `domain` found in the inbox; returns what was read per file."""
     layouts = load_domain_layouts(domain)
     readers = [
-        ExtractReader(path, layout, source_name=path.relative_to(inbox).as_posix())
+        (JsonExtractReader if layout.format == "json" else ExtractReader)(
+            path, layout, source_name=path.relative_to(inbox).as_posix()
+        )
         for layout, path in find_extracts(inbox, layouts)
     ]
     for reader in readers:

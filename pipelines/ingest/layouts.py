@@ -72,6 +72,11 @@ class Layout(BaseModel):
     encoding: str = "utf-8"
     # "ignore": the file may carry columns the layout does not map (NPPES has 329, we read 30).
     extra_columns: Literal["reject", "ignore"] = "reject"
+    # "json": a top-level array of records (CMS QHP plans.json, drugs.json); column names are
+    # dotted paths into a record, and `explode` names its nested arrays, outermost first, so that
+    # each combination of their elements is one row (see pipelines/ingest/json_reader.py).
+    format: Literal["delimited", "json"] = "delimited"
+    explode: tuple[str, ...] = ()
     columns: dict[str, ColumnSpec]
     path: Path | None = None
 
