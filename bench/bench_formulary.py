@@ -1,0 +1,81 @@
+"""Formulary benchmark: a generated formulary of N drugs on P Part D plans (plus the QHP JSON)
+through every stage into the serving store.
+
+    python bench/bench_formulary.py --drugs 50000 --plans 20 [--workers N] [--database-url URL]
+
+Prints source rows/s and resources/s end to end (landing to committed load and NDJSON export) and
+the peak RSS of this process and its workers. Not run by the tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import dagster as dg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_pipeline import MemorySampler, _rss_kib
+
+from pipelines.fhir.ids import DEVELOPMENT_ID_KEY
+from pipelines.resources import DEFAULT_WORKERS, PipelineSettings, ServingStore, StagingDatabase
+from pipelines.run import run_pipeline
+from pipelines.synthetic.formulary import generate_formulary
+
+
+def _metric(outcome: object, asset: str, key: str) -> int:
+    return int(outcome.metadata.get(asset, {}).get(key, 0))  # type: ignore[attr-defined]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--drugs", type=int, default=50_000)
+    parser.add_argument("--plans", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS)
+    parser.add_argument("--database-url", default=None, help="default: SQLite in a temp dir")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="interop-bench-formulary-") as scratch:
+        work = Path(scratch)
+        inbox = work / "inbox"
+        started = time.perf_counter()
+        counts = generate_formulary(inbox, drugs=args.drugs, plans=args.plans)
+        print(f"generated {counts} in {time.perf_counter() - started:.1f}s")
+        resources = {
+            "staging": StagingDatabase(path=str(work / "staging.duckdb")),
+            "serving": ServingStore(url=args.database_url or f"sqlite:///{work / 'serving.db'}"),
+            "settings": PipelineSettings(
+                inbox=str(inbox), home=str(work), id_key=DEVELOPMENT_ID_KEY, workers=args.workers
+            ),
+        }
+        before = _rss_kib(os.getpid()) / 1024
+        sampler = MemorySampler()
+        sampler.start()
+        started = time.perf_counter()
+        outcome = run_pipeline(resources=resources, instance=dg.DagsterInstance.ephemeral())
+        elapsed = time.perf_counter() - started
+        sampler.stop.set()
+        sampler.join()
+        rows = _metric(outcome, "formulary_staged", "rows_in")
+        built = _metric(outcome, "formulary_fhir", "resources")
+        print(outcome.report().splitlines()[-1])
+        print(
+            f"{rows} source rows, {built} resources in {elapsed:.1f}s: {rows / elapsed:,.0f} rows/s, "
+            f"{built / elapsed:,.0f} resources/s (workers={args.workers})"
+        )
+        print(
+            f"peak RSS: main {sampler.peak_main / 1024:.0f} MiB (at start {before:.0f} MiB), "
+            f"with workers {sampler.peak_total / 1024:.0f} MiB"
+        )
+        for asset in ("formulary_raw", "formulary_staged", "formulary_fhir", "formulary_validated"):
+            print(asset, {k: v for k, v in outcome.metadata.get(asset, {}).items() if "/" not in k})
+
+
+if __name__ == "__main__":
+    main()
