@@ -10,20 +10,15 @@ the peak RSS of this process and its workers. Not run by the tests.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import dagster as dg
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_pipeline import MemorySampler, _rss_kib
+from bench_pipeline import measured_run
 
-from pipelines.fhir.ids import DEVELOPMENT_ID_KEY
-from pipelines.resources import DEFAULT_WORKERS, PipelineSettings, ServingStore, StagingDatabase
-from pipelines.run import run_pipeline
+from pipelines.resources import DEFAULT_WORKERS
 from pipelines.synthetic.formulary import generate_formulary
 
 
@@ -47,21 +42,8 @@ def main() -> None:
         started = time.perf_counter()
         counts = generate_formulary(inbox, drugs=args.drugs, plans=args.plans)
         print(f"generated {counts} in {time.perf_counter() - started:.1f}s")
-        resources = {
-            "staging": StagingDatabase(path=str(work / "staging.duckdb")),
-            "serving": ServingStore(url=args.database_url or f"sqlite:///{work / 'serving.db'}"),
-            "settings": PipelineSettings(
-                inbox=str(inbox), home=str(work), id_key=DEVELOPMENT_ID_KEY, workers=args.workers
-            ),
-        }
-        before = _rss_kib(os.getpid()) / 1024
-        sampler = MemorySampler()
-        sampler.start()
-        started = time.perf_counter()
-        outcome = run_pipeline(resources=resources, instance=dg.DagsterInstance.ephemeral())
-        elapsed = time.perf_counter() - started
-        sampler.stop.set()
-        sampler.join()
+        run = measured_run(inbox, work, args.workers, args.database_url)
+        outcome, elapsed = run.outcome, run.elapsed
         rows = _metric(outcome, "formulary_staged", "rows_in")
         built = _metric(outcome, "formulary_fhir", "resources")
         print(outcome.report().splitlines()[-1])
@@ -69,10 +51,7 @@ def main() -> None:
             f"{rows} source rows, {built} resources in {elapsed:.1f}s: {rows / elapsed:,.0f} rows/s, "
             f"{built / elapsed:,.0f} resources/s (workers={args.workers})"
         )
-        print(
-            f"peak RSS: main {sampler.peak_main / 1024:.0f} MiB (at start {before:.0f} MiB), "
-            f"with workers {sampler.peak_total / 1024:.0f} MiB"
-        )
+        print(run.memory_line())
         for asset in ("formulary_raw", "formulary_staged", "formulary_fhir", "formulary_validated"):
             print(asset, {k: v for k, v in outcome.metadata.get(asset, {}).items() if "/" not in k})
 

@@ -13,13 +13,14 @@ import os
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
 
 from pipelines.fhir.ids import DEVELOPMENT_ID_KEY
 from pipelines.resources import DEFAULT_WORKERS, PipelineSettings, ServingStore, StagingDatabase
-from pipelines.run import run_pipeline
+from pipelines.run import RunOutcome, run_pipeline
 from pipelines.synthetic import generate_drop
 
 
@@ -64,6 +65,45 @@ class MemorySampler(threading.Thread):
             self.peak_total = max(self.peak_total, total)
 
 
+@dataclass(frozen=True)
+class Measurement:
+    outcome: RunOutcome
+    elapsed: float
+    rss_before_mib: float
+    peak_main_mib: float
+    peak_total_mib: float
+
+    def memory_line(self) -> str:
+        return (
+            f"peak RSS: main process {self.peak_main_mib:,.0f} MiB (before run "
+            f"{self.rss_before_mib:,.0f} MiB), main + workers {self.peak_total_mib:,.0f} MiB"
+        )
+
+
+def measured_run(
+    inbox: Path, work: Path, workers: int, database_url: str | None = None
+) -> Measurement:
+    """The whole pipeline on one inbox, timed, with the peak memory of the process tree."""
+    resources = {
+        "staging": StagingDatabase(path=str(work / "staging.duckdb")),
+        "serving": ServingStore(url=database_url or f"sqlite:///{work / 'serving.db'}"),
+        "settings": PipelineSettings(
+            inbox=str(inbox), home=str(work), id_key=DEVELOPMENT_ID_KEY, workers=workers
+        ),
+    }
+    before = _rss_kib(os.getpid()) / 1024
+    sampler = MemorySampler()
+    sampler.start()
+    started = time.perf_counter()
+    outcome = run_pipeline(resources=resources, instance=dg.DagsterInstance.ephemeral())
+    elapsed = time.perf_counter() - started
+    sampler.stop.set()
+    sampler.join()
+    return Measurement(
+        outcome, elapsed, before, sampler.peak_main / 1024, sampler.peak_total / 1024
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -91,24 +131,8 @@ def main() -> None:
                 f"generated {summary.claims} claims, {summary.members} members "
                 f"in {time.perf_counter() - started:.1f}s"
             )
-        resources = {
-            "staging": StagingDatabase(path=str(work / "staging.duckdb")),
-            "serving": ServingStore(url=args.database_url or f"sqlite:///{work / 'serving.db'}"),
-            "settings": PipelineSettings(
-                inbox=str(inbox),
-                home=str(work),
-                id_key=DEVELOPMENT_ID_KEY,
-                workers=args.workers,
-            ),
-        }
-        before = _rss_kib(os.getpid()) / 1024
-        sampler = MemorySampler()
-        sampler.start()
-        started = time.perf_counter()
-        outcome = run_pipeline(resources=resources, instance=dg.DagsterInstance.ephemeral())
-        elapsed = time.perf_counter() - started
-        sampler.stop.set()
-        sampler.join()
+        run = measured_run(inbox, work, args.workers, args.database_url)
+        outcome, elapsed = run.outcome, run.elapsed
         claims_in = sum(
             int(value)
             for asset, values in outcome.metadata.items()
@@ -121,10 +145,7 @@ def main() -> None:
             f"claims: {args.claims}  elapsed: {elapsed:.1f}s  claims/s: {args.claims / elapsed:,.0f}"
         )
         print(f"claim-domain source rows: {claims_in:,}")
-        print(
-            f"peak RSS: main process {sampler.peak_main / 1024:,.0f} MiB (before run "
-            f"{before:,.0f} MiB), main + workers {sampler.peak_total / 1024:,.0f} MiB"
-        )
+        print(run.memory_line())
 
 
 if __name__ == "__main__":

@@ -48,6 +48,23 @@ def _generate_formulary(args: argparse.Namespace) -> int:
     return 0
 
 
+def _generate_directory(args: argparse.Namespace) -> int:
+    from pipelines.synthetic.directory import generate_directory
+
+    counts = generate_directory(Path(args.out), practitioners=args.practitioners, seed=args.seed)
+    rows = ", ".join(f"{count} {name}" for name, count in counts.items())
+    print(f"wrote {rows} to {Path(args.out) / 'directory'}")
+    return 0
+
+
+def _import_taxonomy(args: argparse.Namespace) -> int:
+    from pipelines.canonical.reference import TAXONOMY_CSV, import_taxonomy
+
+    count = import_taxonomy(Path(args.path))
+    print(f"wrote {count} NUCC taxonomy codes to {TAXONOMY_CSV}")
+    return 0
+
+
 def _export(args: argparse.Namespace) -> int:
     from serving.export import export_ndjson
     from serving.store import create_schema, make_engine
@@ -96,6 +113,24 @@ def build_parser() -> argparse.ArgumentParser:
     formulary.add_argument("--seed", type=int, default=20261204)
     formulary.add_argument("--out", required=True, help="folder to write formulary/ into")
     formulary.set_defaults(func=_generate_formulary)
+
+    directory = commands.add_parser(
+        "generate-directory",
+        help="write a synthetic provider roster and its companion files (New York)",
+    )
+    directory.add_argument(
+        "--practitioners", type=int, default=160, help="practitioners on the roster (default 160)"
+    )
+    directory.add_argument("--seed", type=int, default=20261204)
+    directory.add_argument("--out", required=True, help="folder to write directory/ into")
+    directory.set_defaults(func=_generate_directory)
+
+    taxonomy = commands.add_parser(
+        "import-taxonomy",
+        help="rebuild mappings/reference/nucc_taxonomy.csv from NUCC's published CSV",
+    )
+    taxonomy.add_argument("path", help="the NUCC taxonomy CSV (nucc.org, CSV download)")
+    taxonomy.set_defaults(func=_import_taxonomy)
 
     export = commands.add_parser("export", help="write the serving store as Bulk Data NDJSON")
     export.add_argument("--out", required=True, help="folder for <Type>.ndjson and manifest.json")

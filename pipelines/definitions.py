@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pipelines.assets import claims, formulary, members, serving
+from pipelines.assets import claims, directory, formulary, members, serving
 from pipelines.ingest.layouts import check_all_layouts
 from pipelines.resources import default_resources
 
@@ -15,6 +15,7 @@ all_assets = [
     *members.assets,
     *claims.assets,
     *formulary.assets,
+    *directory.assets,
     serving.served_resources,
     serving.bulk_export,
 ]
@@ -22,9 +23,11 @@ all_checks = [
     *members.checks,
     *claims.checks,
     *formulary.checks,
+    *directory.checks,
     *members.coverage_checks,
     *claims.coverage_checks,
     *formulary.coverage_checks,
+    *directory.coverage_checks,
     serving.served_references_resolve,
     serving.only_valid_resources_served,
     serving.every_resource_served_or_quarantined,

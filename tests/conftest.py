@@ -16,3 +16,11 @@ def carin_examples() -> Path:
     if not CARIN_EXAMPLES.is_dir():
         pytest.skip(f"CARIN BB package not found at {CARIN_EXAMPLES} (set INTEROP_IG_DIR)")
     return CARIN_EXAMPLES
+
+
+@pytest.fixture
+def plan_net_examples() -> Path:
+    folder = IG_DIR / "hl7.fhir.us.davinci-pdex-plan-net" / "1.1.0" / "package" / "example"
+    if not folder.is_dir():
+        pytest.skip(f"Plan-Net package not found at {folder} (set INTEROP_IG_DIR)")
+    return folder

@@ -10,6 +10,10 @@ EXPECTED_ASSETS = [
     "claims_raw",
     "claims_staged",
     "claims_validated",
+    "directory_fhir",
+    "directory_raw",
+    "directory_staged",
+    "directory_validated",
     "formulary_fhir",
     "formulary_raw",
     "formulary_staged",
@@ -36,7 +40,9 @@ def test_every_asset_has_a_description_and_checks_have_rule_names() -> None:
     )
     assert check_names == [
         "claims_must_support_elements_populated",
+        "directory_must_support_elements_populated",
         "every_resource_served_or_quarantined",
+        "every_source_row_staged_or_quarantined",
         "every_source_row_staged_or_quarantined",
         "every_source_row_staged_or_quarantined",
         "every_source_row_staged_or_quarantined",

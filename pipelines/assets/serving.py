@@ -6,7 +6,7 @@ import dagster as dg
 import duckdb
 import orjson
 
-from pipelines.assets import claims, formulary, members
+from pipelines.assets import claims, directory, formulary, members
 from pipelines.assets.stages import DomainPlan
 from pipelines.fhir.references import select_servable, served_keys
 from pipelines.resources import PipelineSettings, ServingStore, StagingDatabase
@@ -14,7 +14,7 @@ from serving.export import export_ndjson
 from serving.gc_pause import gc_paused
 from serving.load import DomainBatch, load_resources
 
-PLANS: tuple[DomainPlan, ...] = (members.PLAN, claims.PLAN, formulary.PLAN)
+PLANS: tuple[DomainPlan, ...] = (members.PLAN, claims.PLAN, formulary.PLAN, directory.PLAN)
 DOMAINS = tuple(plan.domain for plan in PLANS)
 SNAPSHOT_DOMAINS = tuple(plan.domain for plan in PLANS if plan.snapshot)
 LOAD_BATCH = 1_000

@@ -98,7 +98,7 @@ def field_rules(layout: Layout) -> list[RowRule]:
 
 def concept_map_rule(layout: Layout, field: str, map_name: str) -> RowRule | None:
     """A local code must be in its concept map; an unmapped code is quarantined, never defaulted."""
-    column = next((name for name, spec in layout.columns.items() if spec.field == field), None)
+    column = next((name for name, spec in layout.field_specs() if spec.field == field), None)
     if column is None:
         return None
     value = f't."{field}"'
@@ -132,7 +132,7 @@ SQL_TYPES: dict[FieldType, str] = {
 
 def _typed_select(layout: Layout, raw: str) -> str:
     """The rows one layout landed, parsed by its formats; fields it does not map are NULL."""
-    mapped = {spec.field: spec for spec in layout.columns.values()}
+    mapped = {spec.field: spec for _, spec in layout.field_specs()}
     columns = ", ".join(
         f'{typed_expression(mapped[name])} AS "{name}"'
         if name in mapped

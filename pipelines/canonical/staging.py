@@ -62,7 +62,7 @@ def _in_layout(layout: Layout, rule: RowRule) -> RowRule:
 def _key_rule(layout: Layout, spec: KindSpec) -> RowRule:
     key = ", ".join(f't."{name}"' for name in spec.key)
     key_columns = " / ".join(
-        name for name, column in layout.columns.items() if column.field in spec.key
+        name for name, column in layout.field_specs() if column.field in spec.key
     )
     if spec.identical_repeats:
         fields = ", ".join(f't."{name}"' for name in CANONICAL_KINDS[spec.kind])

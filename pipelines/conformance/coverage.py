@@ -116,7 +116,9 @@ class CoverageCollector:
                 self._walk(st.root, [resource], cov.populated, missing)
 
     def _ms_ids(self, st: Structure) -> list[str]:
-        return [n.id for n in st.nodes.values() if n.ms and n is not st.root]
+        # A must-support element the profile also prohibits (max 0, as Plan-Net Network does
+        # with telecom) is supported by never sending it: nothing to populate.
+        return [n.id for n in st.nodes.values() if n.ms and n is not st.root and n.max != 0]
 
     def _subtree(self, node: Node) -> frozenset[str]:
         found = self._subtree_ms.get(id(node))

@@ -52,6 +52,9 @@ class ColumnSpec(BaseModel):
     zero_pad: int | None = Field(default=None, ge=1)
     # The column name is then a template with {n}: see PickSpec.
     pick: PickSpec | None = None
+    # Further canonical fields the same column feeds (NPPES's NPI is both the organization's
+    # key and its NPI identifier).
+    also: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _date_has_format(self) -> ColumnSpec:
@@ -79,6 +82,20 @@ class Layout(BaseModel):
     explode: tuple[str, ...] = ()
     columns: dict[str, ColumnSpec]
     path: Path | None = None
+
+    def field_specs(self) -> list[tuple[str, ColumnSpec]]:
+        """(source column, spec) per canonical field read, `also` fields included."""
+        specs: list[tuple[str, ColumnSpec]] = []
+        for column, spec in self.columns.items():
+            specs.append((column, spec))
+            canonical = CANONICAL_KINDS.get(self.kind, {})
+            specs.extend(
+                # Each further field is read as its own canonical type (an id that is an NPI).
+                (column, spec.model_copy(update={"field": name, "also": (), "type": field.type}))
+                for name in spec.also
+                if (field := canonical.get(name)) is not None
+            )
+        return specs
 
     def source_columns(self) -> list[str]:
         """Every header column the layout reads, repeating-group members included."""
@@ -109,7 +126,7 @@ def _check_against_kind(layout: Layout, path: Path) -> None:
         raise LayoutError(f"{path}: key 'kind': unknown kind {layout.kind!r} (known: {known})")
     canonical = CANONICAL_KINDS[layout.kind]
     seen: dict[str, str] = {}
-    for column, spec in layout.columns.items():
+    for column, spec in layout.field_specs():
         key = f"columns.{column}"
         if spec.pick is not None and "{n}" not in column + spec.pick.where:
             raise LayoutError(f"{path}: key '{key}.pick': the column and 'where' need {{n}}")

@@ -53,7 +53,7 @@ class ExtractReader:
 
     @property
     def fields(self) -> list[str]:
-        return [spec.field for spec in self.layout.columns.values()]
+        return [spec.field for _, spec in self.layout.field_specs()]
 
     def check_header(self) -> None:
         """Fail, naming the missing and unexpected columns, when the header does not match."""
@@ -99,7 +99,7 @@ class ExtractReader:
     def batches(self) -> Iterator[pa.Table]:
         """Yield the data rows as Arrow tables: row_number, then one text column per canonical field."""
         self.check_header()
-        extractors = [self._extractor(column, spec) for column, spec in self.layout.columns.items()]
+        extractors = [self._extractor(column, spec) for column, spec in self.layout.field_specs()]
         width = len(self._header)
         cursor = _LineCursor()
         with self.path.open("rb") as handle:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from pipelines.conformance import must_support_coverage
 
 from .fixtures import c4bb_organization
@@ -38,3 +41,11 @@ def test_coverage_accumulates_over_instances() -> None:
     b["telecom"] = [{"system": "phone", "value": "555-0100"}]
     org = _profile(must_support_coverage([a, b]).to_dict())
     assert org["instances"] == 2 and "Organization.telecom" in org["populated"]
+
+
+def test_prohibited_must_support_element_is_not_asked_for(plan_net_examples: Path) -> None:
+    # Plan-Net Network marks telecom must-support and also max 0: populating it is an error.
+    example = plan_net_examples / "Organization-AcmeofCTStdNet.json"
+    network = _profile(must_support_coverage([json.loads(example.read_text())]).to_dict())
+    assert "Organization.telecom" not in network["populated"] + network["missing"]
+    assert "Organization.partOf" in network["populated"]
