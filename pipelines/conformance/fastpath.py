@@ -3,7 +3,8 @@
 Most resources are valid, so the validator first runs these closures (no paths, no messages, set
 operations for required and unknown keys); only when one says no does it run the full walk that
 builds the issues. Root-level warning invariants (e.g. dom-6) are reported directly, since their path
-is the resource itself. `tests/conformance/test_fastpath.py` checks both paths agree.
+is the resource itself. Object checks are generated code (`inline.py`). `test_fastpath.py` and
+`test_fastpath_eob.py` in tests/conformance check both paths agree.
 """
 
 from __future__ import annotations

@@ -3,9 +3,10 @@
 A generic object check calls one closure per JSON key, looked up in a dict. Most keys of the hot
 datatypes (Money, the adjudication backbone, codes, dates) hold a primitive whose check is one
 expression, so the generated function tests the keys with an `if`/`elif` chain and inlines those
-expressions: no closure call and no dict lookup per key. Keys not in the chain (ids, extensions,
-`_x` primitive extensions, rare elements of big definitions) fall back to the dict of closures, so
-every key is checked exactly as before.
+expressions: no closure call and no dict lookup per key. A complex child that is not memoized
+(Money, a Reference) has its own generated statements written in, one level deep. Keys not in the
+chain (ids, extensions, `_x` primitive extensions, rare elements of big definitions) fall back to
+the dict of closures, so every key is checked exactly as before.
 """
 
 from __future__ import annotations
