@@ -512,9 +512,12 @@ class DirectoryGenerator:
             # A few NPIs the NPPES registry has deactivated: listed, but never served as active.
             "deactivation_date": "2026-03-31" if number % 53 == 52 else "",
         }
-        orgs = (
-            [home] if rng.random() < 0.6 else [home, practices[(number * 7 + 3) % len(practices)]]
-        )
+        # A second role is always at another organization: two roles at one site would be two
+        # rows with one key, which the staged rules hold back as conflicting.
+        other = practices[(number * 7 + 3) % len(practices)]
+        if other is home:
+            other = practices[(number * 7 + 4) % len(practices)]
+        orgs = [home] if rng.random() < 0.6 else [home, other]
         for org in orgs:
             site = rng.choice(self.sites[org["organization_id"]])
             out.write(person | self._role(specialty, org, site, number))
