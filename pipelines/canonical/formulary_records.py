@@ -136,6 +136,15 @@ FROM formulary_plans p LEFT JOIN ({_TIERS_OF_PLAN}) t USING (plan_key)
 GROUP BY ALL ORDER BY p.plan_key
 """
 
+# An STU1 CoveragePlan lists its drugs (the STU1 FormularyDrug of each), so List?item= and
+# MedicationKnowledge?_revinclude=List:item answer.
+STU1_PLAN_RECORDS = f"""
+SELECT r.*,
+       (SELECT list(e.rxcui ORDER BY e.rxcui) FROM formulary_entries e
+        JOIN formulary_drugs d USING (rxcui) WHERE e.formulary_key = r.formulary_key) AS rxcuis
+FROM ({PLAN_RECORDS}) r ORDER BY r.plan_key
+"""
+
 FORMULARY_RECORDS = """
 SELECT formulary_key, any_value(formulary_identifier) AS formulary_identifier,
        any_value(formulary_name) AS formulary_name, max(plan_year) AS plan_year

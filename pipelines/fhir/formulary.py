@@ -261,6 +261,21 @@ def build_formulary(formulary: Record, ids: IdMaker, last_updated: str) -> Resou
     return resource
 
 
+def _quantity_limit_detail(item: Record) -> list[dict[str, Any]]:
+    """The plan's limit as USDF QuantityLimitDetail: so many units per so many days is a
+    rolling limit (Timing count per period, as the IG's own example writes it); a fractional
+    amount, which Timing cannot count, is said in words."""
+    amount, days = item.get("quantity_limit_amount"), item.get("quantity_limit_days")
+    if not item.get("quantity_limit") or amount is None or days is None:
+        return []
+    if amount == int(amount) and amount > 0:
+        repeat = {"count": int(amount), "period": int(days), "periodUnit": "d"}
+        detail = {"url": "Rolling", "valueTiming": {"repeat": repeat}}
+    else:
+        detail = {"url": "Description", "valueString": f"{amount} units per {days} days"}
+    return [{"extension": [detail], "url": _ext("QuantityLimitDetail")}]
+
+
 def build_formulary_item(item: Record, ids: IdMaker, last_updated: str) -> Resource:
     """USDF FormularyItem: one drug on one formulary, with its tier and limits."""
     extensions: list[dict[str, Any]] = [
@@ -293,6 +308,7 @@ def build_formulary_item(item: Record, ids: IdMaker, last_updated: str) -> Resou
     extensions += _boolean_ext("PriorAuthorization", item["prior_authorization"])
     extensions += _boolean_ext("StepTherapyLimit", item["step_therapy"])
     extensions += _boolean_ext("QuantityLimit", item["quantity_limit"])
+    extensions += _quantity_limit_detail(item)
     return {
         "resourceType": "Basic",
         "id": ids("Basic", item_key(item["formulary_key"], item["rxcui"])),
@@ -403,6 +419,15 @@ def build_coverage_plan(plan: Record, ids: IdMaker, last_updated: str) -> Resour
     }
     if plan.get("plan_year"):
         resource["date"] = f"{plan['plan_year']}-01-01"
+    if plan.get("rxcuis"):
+        resource["entry"] = [
+            {
+                "item": ids.reference(
+                    "MedicationKnowledge", stu1_drug_key(plan["source"], plan["plan_key"], rxcui)
+                )
+            }
+            for rxcui in plan["rxcuis"]
+        ]
     return resource
 
 

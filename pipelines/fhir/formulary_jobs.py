@@ -46,6 +46,6 @@ FORMULARY_JOBS = [
     BuildJob(sql.PLAN_RECORDS, f.build_payer_plan, payer_plan_record_key),
     BuildJob(sql.DRUG_RECORDS, f.build_formulary_drug, drug_record_key),
     BuildJob(sql.ITEM_RECORDS, f.build_formulary_item, item_record_key),
-    BuildJob(sql.PLAN_RECORDS, f.build_coverage_plan, stu1_plan_record_key),
+    BuildJob(sql.STU1_PLAN_RECORDS, f.build_coverage_plan, stu1_plan_record_key),
     BuildJob(sql.STU1_DRUG_RECORDS, f.build_stu1_formulary_drug, stu1_drug_record_key),
 ]

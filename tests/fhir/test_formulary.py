@@ -77,3 +77,40 @@ def test_the_two_formulary_drugs_share_a_canonical_not_a_resource() -> None:
         "usdf-DrugTierID-extension", "usdf-PlanID-extension", "usdf-StepTherapyLimit-extension",
     }  # fmt: skip
     assert _issues(stu1) == [] and _issues(stu2) == []
+
+
+def _item(**changes: object) -> dict:
+    base = {"formulary_key": "qhp|21989CT0030001", "rxcui": "313782", "plan_year": 2026,
+            "pharmacy_types": ["1-month-in-retail"], "tier_code": "generic",
+            "tier_display": "Generic", "prior_authorization": False, "step_therapy": False,
+            "quantity_limit": True, "quantity_limit_amount": Decimal("60"),
+            "quantity_limit_days": 30}  # fmt: skip
+    return {**base, **changes}
+
+
+def test_quantity_limit_amount_and_days_become_a_rolling_limit() -> None:
+    item = usdf.build_formulary_item(_item(), IDS, NOW)
+    (detail,) = [e for e in item["extension"] if e["url"].endswith("QuantityLimitDetail-extension")]
+    assert detail["extension"] == [
+        {
+            "url": "Rolling",
+            "valueTiming": {"repeat": {"count": 60, "period": 30, "periodUnit": "d"}},
+        }
+    ]
+    assert _issues(item) == []
+    fractional = usdf.build_formulary_item(_item(quantity_limit_amount=Decimal("0.5")), IDS, NOW)
+    assert "Description" in str(fractional["extension"]) and _issues(fractional) == []
+    unlimited = usdf.build_formulary_item(_item(quantity_limit=False), IDS, NOW)
+    assert "QuantityLimitDetail" not in str(unlimited)
+
+
+def test_stu1_coverage_plan_lists_its_plans_drugs() -> None:
+    plan = usdf.build_coverage_plan({**PLAN, "rxcuis": ["313782", "197361"]}, IDS, NOW)
+    expected = [
+        IDS.reference("MedicationKnowledge", usdf.stu1_drug_key("qhp", "21989CT0030001", rx))
+        for rx in ("313782", "197361")
+    ]
+    assert [entry["item"] for entry in plan["entry"]] == expected
+    assert _issues(plan) == []
+    drug = usdf.build_stu1_formulary_drug(DRUG, IDS, NOW)
+    assert expected[0]["reference"] == f"MedicationKnowledge/{drug['id']}"
