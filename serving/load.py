@@ -17,13 +17,21 @@ import orjson
 import sqlalchemy as sa
 
 from serving.gc_pause import gc_paused
+from serving.search.definitions import index_spec
+from serving.search.extract import IndexRows
 from serving.store import (
+    SEARCH_TABLES,
     FhirKey,
     UtcDateTime,
     history_table,
     json_bytes,
     loads_table,
     resources_table,
+    search_date_table,
+    search_profile_table,
+    search_reference_table,
+    search_string_table,
+    search_token_table,
     write_transaction,
 )
 
@@ -55,7 +63,28 @@ _COPY_TYPES = {
     "deleted": "bool",
     "resource": "bytea",
     "domain": "varchar",
+    "param": "varchar",
+    "system": "varchar",
+    "code": "varchar",
+    "value": "varchar",
+    "exact": "text",
+    "target_type": "varchar",
+    "target_id": "varchar",
+    "target_url": "text",
+    "low": "timestamptz",
+    "high": "timestamptz",
+    "profile": "varchar",
 }
+# IndexRows attribute -> the search table its rows go to.
+_INDEX_TABLES = {
+    "token": search_token_table,
+    "string": search_string_table,
+    "reference": search_reference_table,
+    "date": search_date_table,
+    "profile": search_profile_table,
+}
+# Resources re-indexed per batch by reindex().
+REINDEX_BATCH = 1_000
 
 # The (type, id) pairs seen so far in this load, kept in the database rather than in Python so
 # memory stays flat however large the load; it also drives snapshot tombstoning in SQL.
@@ -211,7 +240,7 @@ def load_resources(
                 _load_type_batch(driver, rtype, typed, counts[rtype], domain)
         absent = [resources_table.c.resource_type == rtype for rtype in sorted(snapshot_types)]
         absent += [resources_table.c.domain == name for name in sorted(snapshot_domains)]
-        for rtype, deleted in _tombstone_absent(conn, absent, load_time).items():
+        for rtype, deleted in _tombstone_absent(driver, absent, load_time).items():
             counts[rtype].deleted += deleted
         _load_keys.drop(conn)
         summary = LoadSummary(load_id=str(uuid.uuid4()), counts=dict(sorted(counts.items())))
@@ -253,19 +282,28 @@ def _load_type_batch(
 ) -> None:
     driver.register_keys(rtype, list(resources))
     current = driver.current_versions(rtype, list(resources))
+    spec = index_spec(rtype)
+    index = IndexRows()
+    replaced: list[str] = []
 
     def new_versions() -> Iterator[tuple[Any, ...]]:
         # Made one at a time as the driver takes them: PostgreSQL parses a COPY row while
-        # Python serializes the next.
+        # Python serializes the next, and indexes it.
         for rid, resource in resources.items():
             canonical = _Canonical.of(resource)
             digest = canonical.content_hash()
-            version = _new_version(current.get(rid), digest, counts)
+            previous = current.get(rid)
+            version = _new_version(previous, digest, counts)
             if version is not None:
                 text = driver.json_param(canonical.stamped(version, driver.meta_last_updated))
                 yield (rtype, rid, version, driver.last_updated, digest, False, text, domain)
+                index.add(rtype, rid, resource, spec)
+                if previous is not None:
+                    replaced.append(rid)
 
     driver.add_versions(rtype, new_versions())
+    driver.delete_index(rtype, replaced)
+    driver.add_index(index)
 
 
 def _new_version(
@@ -300,6 +338,8 @@ class _Driver:
         self.postgres = conn.dialect.name == "postgresql"
         self.copy = USE_POSTGRES_COPY and self.postgres
         self.last_updated = _bound(conn, history_table.c.last_updated, load_time)
+        low = search_date_table.c.low
+        self.date_param = low.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
         self.meta_last_updated = load_time.isoformat()
 
     def json_param(self, text: bytes) -> str | bytes:
@@ -366,6 +406,38 @@ class _Driver:
                 versions.append(row[2])
         self.conn.exec_driver_sql(_CURRENT_FROM_HISTORY, (ids, versions, rtype))
 
+    def delete_index(self, rtype: str, ids: list[str]) -> None:
+        """Remove the search-index rows of these resources (their old version's values)."""
+        for chunk in _chunks(ids):
+            for table in SEARCH_TABLES:
+                if self.postgres:
+                    self.conn.exec_driver_sql(
+                        f"DELETE FROM {table.name} WHERE resource_type = %s AND id = ANY(%s)",
+                        (rtype, chunk),
+                    )
+                else:
+                    self.conn.exec_driver_sql(
+                        f"DELETE FROM {table.name} WHERE resource_type = ? "
+                        f"AND id IN ({', '.join('?' * len(chunk))})",
+                        (rtype, *chunk),
+                    )
+
+    def add_index(self, index: IndexRows) -> None:
+        for name, table in _INDEX_TABLES.items():
+            rows = getattr(index, name)
+            if not rows:
+                continue
+            if self.copy:
+                with self._copy_into(table) as copy:
+                    for row in rows:
+                        copy.write_row(row)
+                continue
+            if table is search_date_table and self.date_param is not None:
+                rows = [
+                    (*row[:3], self.date_param(row[3]), self.date_param(row[4])) for row in rows
+                ]
+            self._executemany(self._insert(table), rows)
+
     def _insert(self, table: sa.Table) -> str:
         names = [column.name for column in table.columns]
         values = ", ".join(["%s" if self.postgres else "?"] * len(names))
@@ -392,12 +464,13 @@ def _bound(conn: sa.Connection, column: sa.Column[Any], value: Any) -> Any:
 
 
 def _tombstone_absent(
-    conn: sa.Connection, scopes: list[sa.ColumnElement[bool]], load_time: datetime
+    driver: _Driver, scopes: list[sa.ColumnElement[bool]], load_time: datetime
 ) -> Counter[str]:
-    """Tombstone the current resources within any scope that this load did not hold; returns
-    how many per type."""
+    """Tombstone the current resources within any scope that this load did not hold, and drop
+    their search-index rows; returns how many per type."""
     if not scopes:
         return Counter()
+    conn = driver.conn
     r, k = resources_table, _load_keys
     absent = sa.and_(
         sa.or_(*scopes),
@@ -424,6 +497,11 @@ def _tombstone_absent(
         r.c.domain,
     ).where(absent)
     conn.execute(history_table.insert().from_select(list(history_table.c.keys()), tombstones))
+    gone: dict[str, list[str]] = defaultdict(list)
+    for rtype, rid in conn.execute(sa.select(r.c.resource_type, r.c.id).where(absent)):
+        gone[rtype].append(rid)
+    for rtype, ids in gone.items():
+        driver.delete_index(rtype, ids)
     flip = r.update().where(absent)
     flip = flip.values(
         version_id=r.c.version_id + 1, last_updated=load_time, deleted=True, resource=None
@@ -442,3 +520,31 @@ def _record_load(conn: sa.Connection, summary: LoadSummary, started_at: datetime
             counts=counts,
         )
     )
+
+
+def reindex(engine: sa.Engine) -> int:
+    """Rebuild the whole search index from the current resources, in one transaction (for stores
+    loaded before the index existed, or after the compiled parameters change); returns how
+    many resources were indexed."""
+    r = resources_table
+    indexed = 0
+    with gc_paused(), write_transaction(engine) as conn:
+        for table in SEARCH_TABLES:
+            conn.execute(table.delete())
+        driver = _Driver(conn, datetime.now(UTC))
+        after = ("", "")
+        while True:
+            batch = conn.execute(
+                sa.select(r.c.resource_type, r.c.id, r.c.resource)
+                .where(sa.tuple_(r.c.resource_type, r.c.id) > after, sa.not_(r.c.deleted))
+                .order_by(r.c.resource_type, r.c.id)
+                .limit(REINDEX_BATCH)
+            ).all()
+            if not batch:
+                return indexed
+            index = IndexRows()
+            for rtype, rid, resource in batch:
+                index.add(rtype, rid, resource, index_spec(rtype))
+            driver.add_index(index)
+            indexed += len(batch)
+            after = (batch[-1].resource_type, batch[-1].id)

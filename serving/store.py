@@ -114,6 +114,69 @@ loads_table = sa.Table(
 )
 
 
+# Search index: rows extracted from the current version of each resource by the compiled search
+# parameters (serving/search), replaced with every new version and removed by a tombstone. Each
+# table is read by (resource_type, param, value..., id) for searches and by (resource_type, id)
+# to replace a resource's rows, follow its references (_include) or confine a compartment.
+SearchValue = sa.String(512).with_variant(sa.String(512, collation="C"), "postgresql")
+
+
+def _search_table(name: str, *columns: sa.Column[Any], by_value: tuple[str, ...]) -> sa.Table:
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column("resource_type", FhirKey, nullable=False),
+        sa.Column("id", FhirKey, nullable=False),
+        sa.Column("param", FhirKey, nullable=False),
+        *columns,
+        sa.Index(f"{name}_by_value", "resource_type", "param", *by_value, "id"),
+        sa.Index(f"{name}_by_resource", "resource_type", "id"),
+    )
+
+
+search_token_table = _search_table(
+    "search_token",
+    sa.Column("system", sa.String(256), nullable=True),
+    sa.Column("code", SearchValue, nullable=False),  # lower-cased: token codes match any case
+    by_value=("code",),
+)
+search_string_table = _search_table(
+    "search_string",
+    sa.Column("value", SearchValue, nullable=False),  # lower-cased, accent-folded
+    sa.Column("exact", sa.Text, nullable=False),  # as written, for :exact
+    by_value=("value",),
+)
+search_reference_table = _search_table(
+    "search_reference",
+    sa.Column("target_type", FhirKey, nullable=True),
+    sa.Column("target_id", FhirKey, nullable=True),
+    sa.Column("target_url", sa.Text, nullable=False),
+    by_value=("target_id",),
+)
+search_date_table = _search_table(
+    "search_date",
+    sa.Column("low", UtcDateTime, nullable=False),  # the range [low, high) the value covers
+    sa.Column("high", UtcDateTime, nullable=False),
+    by_value=("low",),
+)
+# The first meta.profile of each current resource: with the domain, what tells the APIs apart.
+search_profile_table = sa.Table(
+    "search_profile",
+    metadata,
+    sa.Column("resource_type", FhirKey, nullable=False),
+    sa.Column("id", FhirKey, nullable=False),
+    sa.Column("profile", sa.String(256), nullable=False),
+    sa.PrimaryKeyConstraint("resource_type", "id"),
+)
+SEARCH_TABLES = (
+    search_token_table,
+    search_string_table,
+    search_reference_table,
+    search_date_table,
+    search_profile_table,
+)
+
+
 def _supports_lz4(ddl: sa.DDLElement, target: sa.Table, bind: sa.Connection, **kw: Any) -> bool:
     found = bind.exec_driver_sql(
         "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'"
