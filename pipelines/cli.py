@@ -1,4 +1,4 @@
-"""The `interop` command: run the pipeline, generate synthetic drops, export the serving store."""
+"""The `interop` command: run the pipeline, generate synthetic drops, export and serve the store."""
 
 from __future__ import annotations
 
@@ -77,6 +77,19 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve(args: argparse.Namespace) -> int:
+    """Serve the four FHIR APIs over the serving store until interrupted."""
+    import uvicorn
+
+    from serving.api.app import create_app
+    from serving.store import create_schema, make_engine
+
+    engine = make_engine(args.database_url)
+    create_schema(engine)
+    uvicorn.run(create_app(engine), host=args.host, port=args.port, proxy_headers=True)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="interop", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -140,6 +153,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="serving store URL (default: SERVING_DATABASE_URL or .data/serving.db)",
     )
     export.set_defaults(func=_export)
+
+    serve = commands.add_parser(
+        "serve",
+        help="serve the FHIR APIs (Provider Directory, Formulary, Patient Access) over the store",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="interface to listen on")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on")
+    serve.add_argument(
+        "--database-url",
+        default=None,
+        help="serving store URL (default: SERVING_DATABASE_URL or .data/serving.db)",
+    )
+    serve.set_defaults(func=_serve)
 
     add_conformance_commands(commands)
     return parser
