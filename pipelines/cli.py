@@ -90,6 +90,28 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _compile_search(args: argparse.Namespace) -> int:
+    from serving.search.compile import COMPILED_FILE, default_ig_dir, write_compiled
+
+    ig_dir = Path(args.ig) if args.ig else default_ig_dir()
+    if not ig_dir.is_dir():
+        print(f"IG folder not found: {ig_dir} (use --ig or INTEROP_IG_DIR)", file=sys.stderr)
+        return 2
+    size = write_compiled(ig_dir)
+    print(f"wrote {COMPILED_FILE} ({size:,} bytes)")
+    return 0
+
+
+def _reindex(args: argparse.Namespace) -> int:
+    from serving.load import reindex
+    from serving.store import create_schema, make_engine
+
+    engine = make_engine(args.database_url)
+    create_schema(engine)
+    print(f"indexed {reindex(engine)} current resources for search")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="interop", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -166,6 +188,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="serving store URL (default: SERVING_DATABASE_URL or .data/serving.db)",
     )
     serve.set_defaults(func=_serve)
+
+    compile_search = commands.add_parser(
+        "compile-search",
+        help="compile the IG SearchParameters and CapabilityStatements into serving/search",
+    )
+    compile_search.add_argument(
+        "--ig", default=None, help="IG folder (default: $INTEROP_IG_DIR or ../shared/fhir-ig)"
+    )
+    compile_search.set_defaults(func=_compile_search)
+
+    reindex = commands.add_parser(
+        "reindex", help="rebuild the serving store's search index from its current resources"
+    )
+    reindex.add_argument(
+        "--database-url",
+        default=None,
+        help="serving store URL (default: SERVING_DATABASE_URL or .data/serving.db)",
+    )
+    reindex.set_defaults(func=_reindex)
 
     add_conformance_commands(commands)
     return parser

@@ -39,6 +39,7 @@ def _word_suffixes(folded: str) -> list[str]:
     return [" ".join(words[start:]) for start in range(1, len(words))]
 
 
+@lru_cache(maxsize=65_536)
 def parse_date(text: str) -> tuple[datetime, datetime]:
     """The UTC range [low, high) a FHIR date, dateTime or instant covers at its precision;
     ValueError when it is not one. A time without offset is taken as UTC."""
@@ -81,44 +82,56 @@ def _utc(local: datetime, offset: timedelta) -> datetime:
         return DATE_MIN if local.year < 2 else DATE_MAX
 
 
+@lru_cache(maxsize=65_536)
 def parse_reference(text: str) -> tuple[str | None, str | None]:
     """(type, id) of a relative or absolute reference; (None, None) when it has no Type/id."""
     match = _REFERENCE.search(text)
     return (match.group(1), match.group(2)) if match else (None, None)
 
 
-def walk(resource: dict[str, Any], paths: list[list[Any]]) -> Iterator[Any]:
-    """The values each compiled path selects, lists flattened."""
+def walk(resource: dict[str, Any], paths: list[list[Any]]) -> list[Any]:
+    """The values each compiled path selects, lists flattened. Plain loops rather than
+    generators: this runs for every parameter of every resource a load writes."""
+    found: list[Any] = []
     for path in paths:
         nodes: list[Any] = [resource]
         for step in path:
-            nodes = list(_step(nodes, step))
+            nodes = _step(nodes, step)
             if not nodes:
                 break
-        yield from nodes
+        found += nodes
+    return found
 
 
-def _step(nodes: list[Any], step: Any) -> Iterator[Any]:
+def _step(nodes: list[Any], step: Any) -> list[Any]:
+    selected: list[Any] = []
     for node in nodes:
-        if not isinstance(node, dict):
+        if type(node) is not dict:
             continue
-        if isinstance(step, str):
+        if type(step) is str:
             if step.endswith("[x]"):
-                yield from _choice(node, step[:-3])
+                _choice(node, step[:-3], selected)
+                continue
+            value = node.get(step)
+            if value is None:
+                continue
+            if type(value) is list:
+                selected += value
             else:
-                yield from _flat(node.get(step))
+                selected.append(value)
         elif "url" in step:
             if node.get("url") == step["url"]:
-                yield node
+                selected.append(node)
         elif parse_reference(node.get("reference") or "")[0] == step["resolve"]:
-            yield node
+            selected.append(node)
+    return selected
 
 
-def _choice(node: dict[str, Any], prefix: str) -> Iterator[Any]:
+def _choice(node: dict[str, Any], prefix: str, selected: list[Any]) -> None:
     size = len(prefix)
     for key, value in node.items():
         if key.startswith(prefix) and len(key) > size and key[size].isupper():
-            yield from _flat(value)
+            selected.extend(value if type(value) is list else [value])
 
 
 def _flat(value: Any) -> Iterator[Any]:
