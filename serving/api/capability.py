@@ -9,7 +9,7 @@ from typing import Any
 
 from serving.api.auth import AuthSettings
 from serving.apis import Api
-from serving.search import Capability, capabilities
+from serving.search import Capability, SearchParamInfo, capabilities
 
 FHIR_VERSION = "4.0.1"
 FORMATS = ["application/fhir+json", "json"]
@@ -92,7 +92,7 @@ def _resource(api: Api, resource_type: str, capability: Capability) -> dict[str,
     return resource
 
 
-def _search_param(param: Any, chains: dict[str, list[str]]) -> dict[str, Any]:
+def _search_param(param: SearchParamInfo, chains: dict[str, list[str]]) -> dict[str, Any]:
     entry = {"name": param.name, "definition": param.definition, "type": param.type}
     # R4 CapabilityStatement has no element for chains; the documentation carries them.
     documentation = param.documentation or ""
