@@ -23,11 +23,13 @@ from serving.store import (
     SEARCH_TABLES,
     FhirKey,
     UtcDateTime,
+    create_search_indexes,
     history_table,
     json_bytes,
     loads_table,
     resources_table,
     search_date_table,
+    search_indexes_exist,
     search_profile_table,
     search_reference_table,
     search_string_table,
@@ -233,6 +235,7 @@ def load_resources(
     counts: dict[str, TypeCounts] = defaultdict(TypeCounts)
     with gc_paused(), write_transaction(engine) as conn, _sqlite_load_cache(conn):
         _load_keys.create(conn)
+        bulk_index = _claim_bulk_index(conn)
         driver = _Driver(conn, load_time)
         for batch in batches:
             domain, resources = batch if isinstance(batch, DomainBatch) else ("", batch)
@@ -243,9 +246,25 @@ def load_resources(
         for rtype, deleted in _tombstone_absent(driver, absent, load_time).items():
             counts[rtype].deleted += deleted
         _load_keys.drop(conn)
+        if bulk_index:
+            create_search_indexes(conn)
         summary = LoadSummary(load_id=str(uuid.uuid4()), counts=dict(sorted(counts.items())))
         _record_load(conn, summary, started_at)
     return summary
+
+
+def _claim_bulk_index(conn: sa.Connection) -> bool:
+    """Whether this load writes into a store without search indexes, to build them at its end.
+
+    On PostgreSQL a concurrent load would see the same and deadlock with this one on building
+    them: the first to lock the search tables against writers goes first, the other waits and
+    then finds the indexes built. SQLite's write transactions are serialized already."""
+    if search_indexes_exist(conn):
+        return False
+    if conn.dialect.name == "postgresql":
+        names = ", ".join(table.name for table in SEARCH_TABLES)
+        conn.exec_driver_sql(f"LOCK TABLE {names} IN SHARE ROW EXCLUSIVE MODE")
+    return not search_indexes_exist(conn)
 
 
 @contextmanager
@@ -541,6 +560,7 @@ def reindex(engine: sa.Engine) -> int:
                 .limit(REINDEX_BATCH)
             ).all()
             if not batch:
+                create_search_indexes(conn)
                 return indexed
             index = IndexRows()
             for rtype, rid, resource in batch:

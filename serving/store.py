@@ -119,9 +119,14 @@ loads_table = sa.Table(
 # table is read by (resource_type, param, value..., id) for searches and by (resource_type, id)
 # to replace a resource's rows, follow its references (_include) or confine a compartment.
 SearchValue = sa.String(512).with_variant(sa.String(512, collation="C"), "postgresql")
+# Index name -> (table, columns). Not declared on the tables: create_schema leaves them to the
+# first load, which builds them in bulk once its rows are in (see create_search_indexes).
+SEARCH_INDEXES: dict[str, tuple[str, tuple[str, ...]]] = {}
 
 
 def _search_table(name: str, *columns: sa.Column[Any], by_value: tuple[str, ...]) -> sa.Table:
+    SEARCH_INDEXES[f"{name}_by_value"] = (name, ("resource_type", "param", *by_value, "id"))
+    SEARCH_INDEXES[f"{name}_by_resource"] = (name, ("resource_type", "id"))
     return sa.Table(
         name,
         metadata,
@@ -129,8 +134,6 @@ def _search_table(name: str, *columns: sa.Column[Any], by_value: tuple[str, ...]
         sa.Column("id", FhirKey, nullable=False),
         sa.Column("param", FhirKey, nullable=False),
         *columns,
-        sa.Index(f"{name}_by_value", "resource_type", "param", *by_value, "id"),
-        sa.Index(f"{name}_by_resource", "resource_type", "id"),
     )
 
 
@@ -272,6 +275,30 @@ def create_schema(engine: sa.Engine) -> None:
     with write_transaction(engine) as conn:
         metadata.create_all(conn, checkfirst=True)
         _add_domain_column(conn)
+        # A store with search rows but no indexes would answer searches by full scans.
+        if not search_indexes_exist(conn) and any(_has_rows(conn, t) for t in SEARCH_TABLES):
+            create_search_indexes(conn)
+
+
+def _has_rows(conn: sa.Connection, table: sa.Table) -> bool:
+    return conn.execute(sa.select(sa.literal(1)).select_from(table).limit(1)).first() is not None
+
+
+def search_indexes_exist(conn: sa.Connection) -> bool:
+    """Whether the search tables have their indexes (a store no load has written to has not)."""
+    found = {index["name"] for index in sa.inspect(conn).get_indexes(search_token_table.name)}
+    return "search_token_by_value" in found
+
+
+def create_search_indexes(conn: sa.Connection) -> None:
+    """Create the search indexes that are missing. A new store has none until its first load
+    ends: building an index from rows already in place sorts them once, where inserting ~12
+    rows per resource into two random-order B-trees each made a first load 2-3x slower."""
+    for name, (table, columns) in SEARCH_INDEXES.items():
+        conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({', '.join(columns)})")
+    if conn.dialect.name == "postgresql":
+        # Fresh statistics, so the first searches plan on the indexes just built.
+        conn.exec_driver_sql(f"ANALYZE {', '.join(t.name for t in SEARCH_TABLES)}")
 
 
 def _add_domain_column(conn: sa.Connection) -> None:

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from serving.load import load_resources
 from serving.store import (
     DEFAULT_SQLITE_FILE,
+    SEARCH_INDEXES,
     SQLITE_PAGE_SIZE,
     create_schema,
     make_engine,
@@ -95,6 +96,27 @@ def test_create_schema_adds_the_domain_column_to_an_older_store(engine: sa.Engin
     stored = read_current(engine, "Patient", "p1")
     assert stored is not None
     assert stored.domain == ""
+
+
+def _search_indexes(engine: sa.Engine) -> set[str]:
+    inspector = sa.inspect(engine)
+    tables = {table for table, _ in SEARCH_INDEXES.values()}
+    return {index["name"] for table in tables for index in inspector.get_indexes(table)}
+
+
+def test_first_load_builds_the_search_indexes(engine: sa.Engine) -> None:
+    assert _search_indexes(engine) == set()
+    load_resources(engine, [[{"resourceType": "Patient", "id": "p1"}]], load_time=LOAD_TIME)
+    assert _search_indexes(engine) == set(SEARCH_INDEXES)
+
+
+def test_create_schema_indexes_search_rows_left_without_indexes(engine: sa.Engine) -> None:
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO search_profile (resource_type, id, profile) VALUES ('Patient', 'p1', 'x')"
+        )
+    create_schema(engine)
+    assert _search_indexes(engine) == set(SEARCH_INDEXES)
 
 
 def test_reads_of_unknown_resource(engine: sa.Engine) -> None:
