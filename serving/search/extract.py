@@ -21,6 +21,7 @@ _DATE = re.compile(
 )
 _ADDRESS_PARTS = ("line", "city", "district", "state", "postalCode", "country", "text")
 _NAME_PARTS = ("family", "given", "prefix", "suffix", "text")
+_ADDRESS_ONLY = frozenset(_ADDRESS_PARTS) - frozenset(_NAME_PARTS)
 # Absolute or relative reference: [base/]Type/id[/_history/version].
 _REFERENCE = re.compile(r"(?:^|/)([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(?:/_history/[^/]+)?$")
 
@@ -175,8 +176,9 @@ def strings(node: Any) -> Iterator[str]:
     if isinstance(node, str):
         yield node
     elif isinstance(node, dict):
-        parts = _ADDRESS_PARTS if "line" in node or "postalCode" in node or "city" in node else ()
-        for part in parts or _NAME_PARTS:
+        # Any part only an Address has makes it one: a coverage area may be just a state.
+        is_address = not _ADDRESS_ONLY.isdisjoint(node)
+        for part in _ADDRESS_PARTS if is_address else _NAME_PARTS:
             for value in _flat(node.get(part)):
                 if isinstance(value, str):
                     yield value

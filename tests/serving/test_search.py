@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from serving.apis import FORMULARY, FORMULARY_STU1, PATIENT_ACCESS, PROVIDER_DIRECTORY, Api
 from serving.load import DomainBatch, load_resources, reindex
 from serving.search import SearchError, capabilities, in_compartment, search
+from serving.search.extract import strings
 from serving.store import search_token_table
 from tests.serving.conftest import BACKENDS, serving_engine
 
@@ -255,6 +256,28 @@ def test_plan_net_string_search_is_a_prefix_of_the_whole_value(store: sa.Engine)
     assert ids(store, PD, "Organization", ("name", "irvington ped")) == ["o1"]
     assert ids(store, PD, "Practitioner", ("family", "nun")) == ["p2"]
     assert ids(store, PD, "Practitioner", ("given", "jose")) == ["p2"]
+
+
+@pytest.mark.parametrize(
+    ("node", "expected"),
+    [
+        ({"state": "MA", "country": "US"}, ["MA", "US"]),  # a formulary coverage area
+        ({"district": "Kings"}, ["Kings"]),
+        (
+            {"line": ["1 Main St"], "city": "Rye", "text": "1 Main St, Rye"},
+            ["1 Main St", "Rye", "1 Main St, Rye"],
+        ),
+        (
+            {"family": "Smith", "given": ["Ann", "B"], "text": "Ann B Smith"},
+            ["Smith", "Ann", "B", "Ann B Smith"],
+        ),
+        ({"text": "Ann Smith"}, ["Ann Smith"]),
+    ],
+)
+def test_string_search_values_are_each_part_of_an_address_or_name(
+    node: dict, expected: list
+) -> None:
+    assert sorted(strings(node)) == sorted(expected)
 
 
 @pytest.mark.parametrize(
