@@ -24,7 +24,7 @@ from serving.apis import APIS, APIS_BY_NAME, Api
 from serving.search import capabilities, search
 from serving.search.compile import PACKAGES, STU1_SEARCH_PARAMETERS, default_ig_dir
 from serving.search.extract import parse_date
-from serving.store import _stored, resources_table
+from serving.store import resources_table
 from tests.serving.conftest import BACKENDS, serving_engine
 from tests.test_end_to_end import SAMPLE_INPUTS, Pipeline
 
@@ -224,10 +224,7 @@ def served(
         assert outcome.success, outcome.report()
         r = resources_table
         with engine.connect() as conn:
-            rows = [
-                _stored(row)
-                for row in conn.execute(sa.select(r).where(~r.c.deleted).order_by(r.c.id))
-            ]
+            rows = conn.execute(sa.select(r).where(~r.c.deleted).order_by(r.c.id)).all()
         store = Served(engine)
         for api in APIS:
             store.resources[api.name] = {}
