@@ -31,7 +31,7 @@ from tests.test_end_to_end import SAMPLE_INPUTS, Pipeline
 IG_DIR = default_ig_dir()
 pytestmark = pytest.mark.skipif(not IG_DIR.is_dir(), reason=f"IG packages not found at {IG_DIR}")
 
-EXPECTATION_URL = "http://hl7.org/StructureDefinition/capabilitystatement-expectation"
+EXPECTATION_URL = "http://hl7.org/fhir/StructureDefinition/capabilitystatement-expectation"
 CAPABILITY_FILES = {
     "patient-access": "hl7.fhir.us.carin-bb/2.0.0/package/CapabilityStatement-c4bb.json",
     "provider-directory": "hl7.fhir.us.davinci-pdex-plan-net/1.1.0/package/"
@@ -440,6 +440,7 @@ def test_every_shall_parameter_and_include_is_advertised() -> None:
             if rtype not in api.profiles:
                 continue
             capability = capabilities(api, rtype)
+            assert "_id" in entry["shall"], (api.name, rtype)  # every type here has a SHALL _id
             assert set(entry["shall"]) <= {p.name for p in capability.search_params}, (
                 api.name,
                 rtype,
