@@ -45,6 +45,7 @@ _SPAN = re.compile(
     r"(?P<days>[a-z]{3}(?:,[a-z]{3})*)\s+(?:(?P<all>all day)|(?P<start>\d\d:\d\d)-(?P<end>\d\d:\d\d))"
 )
 
+
 def plan_net_profile(name: str) -> str:
     return f"{_PLAN_NET}/StructureDefinition/plannet-{name}|{PLAN_NET_VERSION}"
 
