@@ -27,6 +27,7 @@ from serving.store import (
     history_table,
     json_bytes,
     loads_table,
+    refresh_statistics,
     resources_table,
     search_date_table,
     search_indexes_exist,
@@ -37,6 +38,8 @@ from serving.store import (
     write_transaction,
 )
 
+# A load writing this many versions refreshes the planner statistics before it commits.
+ANALYZE_AFTER_ROWS = 50_000
 # Parameters per IN (...) lookup; stays under SQLite's 32766 and PostgreSQL's 65535 limits.
 MAX_IDS_PER_QUERY = 10_000
 # psycopg binary COPY writes new versions faster than batched INSERT; see bench/bench_load.py.
@@ -248,6 +251,8 @@ def load_resources(
         _load_keys.drop(conn)
         if bulk_index:
             create_search_indexes(conn)
+        if sum(c.added + c.changed + c.deleted for c in counts.values()) >= ANALYZE_AFTER_ROWS:
+            refresh_statistics(conn)
         summary = LoadSummary(load_id=str(uuid.uuid4()), counts=dict(sorted(counts.items())))
         _record_load(conn, summary, started_at)
     return summary

@@ -400,3 +400,23 @@ def test_concurrent_loads_queue_instead_of_failing(engine: sa.Engine) -> None:
 
     assert [s.counts["Practitioner"].added for s in summaries] == [250, 250]
     assert row_count(engine, resources_table) == 500
+
+
+def test_a_large_load_refreshes_postgres_planner_statistics(
+    engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("planner statistics are PostgreSQL's")
+    monkeypatch.setattr(load, "ANALYZE_AFTER_ROWS", 2)
+
+    def analyzed() -> int:
+        with engine.connect() as conn:
+            return conn.exec_driver_sql(
+                "SELECT analyze_count FROM pg_stat_user_tables "
+                "WHERE relname = 'resources' AND schemaname = current_schema()"
+            ).scalar_one()
+
+    load_resources(engine, [roster("a")], load_time=T0)  # one version: below the threshold
+    before = analyzed()
+    load_resources(engine, [roster("b", "c")], load_time=T1)
+    assert analyzed() > before
