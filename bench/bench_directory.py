@@ -25,10 +25,6 @@ from pipelines.synthetic.directory import generate_directory
 ROWS_PER_PRACTITIONER = 1.4
 
 
-def _metric(outcome: object, asset: str, key: str) -> int:
-    return int(outcome.metadata.get(asset, {}).get(key, 0))  # type: ignore[attr-defined]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -46,18 +42,7 @@ def main() -> None:
         counts = generate_directory(inbox, practitioners=practitioners)
         print(f"generated {counts} in {time.perf_counter() - started:.1f}s")
         run = measured_run(inbox, work, args.workers, args.database_url)
-        outcome, elapsed = run.outcome, run.elapsed
-        rows = _metric(outcome, "directory_staged", "rows_in")
-        built = _metric(outcome, "directory_fhir", "resources")
-        print(outcome.report().splitlines()[-1])
-        print(
-            f"{rows} source rows ({counts['roster']} roster), {built} resources in {elapsed:.1f}s: "
-            f"{rows / elapsed:,.0f} rows/s, {built / elapsed:,.0f} resources/s "
-            f"(workers={args.workers})"
-        )
-        print(run.memory_line())
-        for asset in ("directory_raw", "directory_staged", "directory_fhir", "directory_validated"):
-            print(asset, {k: v for k, v in outcome.metadata.get(asset, {}).items() if "/" not in k})
+        print(run.domain_report("directory", args.workers))
 
 
 if __name__ == "__main__":

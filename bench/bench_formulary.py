@@ -22,10 +22,6 @@ from pipelines.resources import DEFAULT_WORKERS
 from pipelines.synthetic.formulary import generate_formulary
 
 
-def _metric(outcome: object, asset: str, key: str) -> int:
-    return int(outcome.metadata.get(asset, {}).get(key, 0))  # type: ignore[attr-defined]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -43,17 +39,7 @@ def main() -> None:
         counts = generate_formulary(inbox, drugs=args.drugs, plans=args.plans)
         print(f"generated {counts} in {time.perf_counter() - started:.1f}s")
         run = measured_run(inbox, work, args.workers, args.database_url)
-        outcome, elapsed = run.outcome, run.elapsed
-        rows = _metric(outcome, "formulary_staged", "rows_in")
-        built = _metric(outcome, "formulary_fhir", "resources")
-        print(outcome.report().splitlines()[-1])
-        print(
-            f"{rows} source rows, {built} resources in {elapsed:.1f}s: {rows / elapsed:,.0f} rows/s, "
-            f"{built / elapsed:,.0f} resources/s (workers={args.workers})"
-        )
-        print(run.memory_line())
-        for asset in ("formulary_raw", "formulary_staged", "formulary_fhir", "formulary_validated"):
-            print(asset, {k: v for k, v in outcome.metadata.get(asset, {}).items() if "/" not in k})
+        print(run.domain_report("formulary", args.workers))
 
 
 if __name__ == "__main__":

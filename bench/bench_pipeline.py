@@ -73,6 +73,29 @@ class Measurement:
     peak_main_mib: float
     peak_total_mib: float
 
+    def count(self, asset: str, key: str) -> int:
+        return int(self.outcome.metadata.get(asset, {}).get(key, 0))
+
+    def domain_report(self, domain: str, workers: int) -> str:
+        """Rows/s and resources/s of one domain end to end, memory, and each stage's totals."""
+        rows, built = (
+            self.count(f"{domain}_staged", "rows_in"),
+            self.count(f"{domain}_fhir", "resources"),
+        )
+        lines = [
+            self.outcome.report().splitlines()[-1],
+            f"{rows} source rows, {built} resources in {self.elapsed:.1f}s: "
+            f"{rows / self.elapsed:,.0f} rows/s, {built / self.elapsed:,.0f} resources/s "
+            f"(workers={workers})",
+            self.memory_line(),
+        ]
+        for stage in ("raw", "staged", "fhir", "validated"):
+            totals = self.outcome.metadata.get(f"{domain}_{stage}", {})
+            lines.append(
+                f"{domain}_{stage} { ({k: v for k, v in totals.items() if '/' not in k}) }"
+            )
+        return "\n".join(lines)
+
     def memory_line(self) -> str:
         return (
             f"peak RSS: main process {self.peak_main_mib:,.0f} MiB (before run "

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.assets.accounting import coverage_gaps
-from pipelines.fhir.directory import location_key, practitioner_key, role_key
+from pipelines.fhir.directory import directory_key, role_key
 from pipelines.fhir.ids import DEVELOPMENT_ID_KEY, IdMaker
 from serving.store import read_current, read_history
 from tests.conftest import REPO_ROOT, SHARED
@@ -152,7 +152,9 @@ def test_a_second_roster_tombstones_moves_and_versions(
     assert second.success, second.report()
     engine = directory_pipeline.engine
 
-    gone = read_current(engine, "Practitioner", IDS("Practitioner", practitioner_key(leaving)))
+    gone = read_current(
+        engine, "Practitioner", IDS("Practitioner", directory_key("practitioner", leaving))
+    )
     assert gone is not None and gone.deleted and gone.version_id == 2
     history = read_history(engine, "Practitioner", gone.id)
     assert [(v.version_id, v.deleted) for v in history] == [(1, False), (2, True)]
@@ -174,13 +176,17 @@ def test_a_second_roster_tombstones_moves_and_versions(
         )
         assert old is not None and old.deleted
         assert new is not None and not new.deleted and new.version_id == 1
-        expected = IDS.reference("Location", location_key(new_location))
+        expected = IDS.reference("Location", directory_key("location", new_location))
         assert new.resource["location"] == [expected]
 
-    changed = read_current(engine, "Practitioner", IDS("Practitioner", practitioner_key(rephoned)))
+    changed = read_current(
+        engine, "Practitioner", IDS("Practitioner", directory_key("practitioner", rephoned))
+    )
     assert changed is not None and changed.version_id == 2
     assert changed.resource["telecom"][0]["value"] == "(518) 555-0199"
-    unchanged = read_current(engine, "Practitioner", IDS("Practitioner", practitioner_key(moving)))
+    unchanged = read_current(
+        engine, "Practitioner", IDS("Practitioner", directory_key("practitioner", moving))
+    )
     assert unchanged is not None and unchanged.version_id == 1
 
     served = second.metadata["served_resources"]
@@ -293,7 +299,9 @@ def test_a_role_at_an_unknown_location_keeps_its_practitioner(sqlite_directory: 
     assert sqlite_directory.run().success
     npi = rows[index][header.index("NPI")]
     practitioner = read_current(
-        sqlite_directory.engine, "Practitioner", IDS("Practitioner", practitioner_key(npi))
+        sqlite_directory.engine,
+        "Practitioner",
+        IDS("Practitioner", directory_key("practitioner", npi)),
     )
     assert practitioner is not None and not practitioner.deleted
 
@@ -306,7 +314,9 @@ def test_deactivated_npis_are_not_served(sqlite_directory: Pipeline) -> None:
     for npi in deactivated:
         assert (
             read_current(
-                sqlite_directory.engine, "Practitioner", IDS("Practitioner", practitioner_key(npi))
+                sqlite_directory.engine,
+                "Practitioner",
+                IDS("Practitioner", directory_key("practitioner", npi)),
             )
             is None
         )
@@ -351,7 +361,7 @@ def test_nppes_files_map_through_their_layouts(tmp_path: Path) -> None:
 
     def served(npi: str) -> bool:
         stored = read_current(
-            pipeline.engine, "Practitioner", IDS("Practitioner", practitioner_key(npi))
+            pipeline.engine, "Practitioner", IDS("Practitioner", directory_key("practitioner", npi))
         )
         return stored is not None and not stored.deleted
 

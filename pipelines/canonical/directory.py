@@ -20,6 +20,7 @@ from pipelines.canonical.staging import (
     add_rules,
     canonical_table,
     check_kind,
+    file_arrived,
     finalize_kind,
     replace_canonical,
     typed_table,
@@ -249,16 +250,23 @@ def _conflicting_practitioner(layout: Layout) -> RowRule:
     )
 
 
-def _deactivated_rule(field: str, column: str) -> RowRule:
-    # Plan-Net lists only active providers (its profiles fix active = true): an NPI that NPPES
-    # deactivated, and has not reactivated since, leaves the directory.
-    return RowRule(
-        "deactivated_npi",
-        column,
-        f"""t."{field}" <= current_date
-            AND (t.reactivation_date IS NULL OR t.reactivation_date < t."{field}")""",
-        f"{column}: the NPI is deactivated; the directory lists active providers only",
-    )
+def _deactivated(reactivation: bool) -> RuleMaker:
+    """Plan-Net lists only active providers (its profiles fix active = true): an NPI that NPPES
+    deactivated, and has not reactivated since where the kind records reactivations, leaves the
+    directory."""
+
+    def make(field: str, column: str) -> RowRule:
+        violated = f't."{field}" <= current_date'
+        if reactivation:
+            violated += f' AND (t.reactivation_date IS NULL OR t.reactivation_date < t."{field}")'
+        return RowRule(
+            "deactivated_npi",
+            column,
+            violated,
+            f"{column}: the NPI is deactivated; the directory lists active providers only",
+        )
+
+    return make
 
 
 def _role_ended_rule(field: str, column: str) -> RowRule:
@@ -272,19 +280,10 @@ def _role_ended_rule(field: str, column: str) -> RowRule:
 
 def _status_makers(kind: str) -> list[tuple[str, RuleMaker]]:
     if kind == "roster":
-        return [("deactivation_date", _deactivated_rule), ("role_end_date", _role_ended_rule)]
+        return [("deactivation_date", _deactivated(True)), ("role_end_date", _role_ended_rule)]
     if kind == "directory_organization":
-        return [("deactivation_date", _organization_deactivated_rule)]
+        return [("deactivation_date", _deactivated(False))]
     return []
-
-
-def _organization_deactivated_rule(field: str, column: str) -> RowRule:
-    return RowRule(
-        "deactivated_npi",
-        column,
-        f't."{field}" <= current_date',
-        f"{column}: the NPI is deactivated; the directory lists active providers only",
-    )
 
 
 def _stage_kind(con: duckdb.DuckDBPyConnection, spec: KindSpec, load_id: str) -> None:
@@ -310,10 +309,7 @@ def _keep_practitioners(con: duckdb.DuckDBPyConnection, load_id: str) -> None:
         "CREATE TABLE IF NOT EXISTS canonical_roster_practitioner AS "
         f"SELECT load_id, {fields} FROM {typed_table('roster')} LIMIT 0"
     )
-    arrived = con.execute(
-        "SELECT count(*) FROM landing_counts WHERE load_id = ? AND kind = 'roster'", [load_id]
-    ).fetchone()[0]
-    if not arrived:
+    if not file_arrived(con, load_id, "roster"):
         return
     con.execute("DELETE FROM canonical_roster_practitioner")
     con.execute(

@@ -148,14 +148,20 @@ def merge_into_canonical(con: duckdb.DuckDBPyConnection, spec: KindSpec) -> None
     con.execute(f"INSERT INTO {canonical} BY NAME SELECT * FROM {staged}")
 
 
+def file_arrived(con: duckdb.DuckDBPyConnection, load_id: str, kind: str) -> bool:
+    """Whether this load landed at least one file of the kind."""
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM landing_counts WHERE load_id = ? AND kind = ?", [load_id, kind]
+        ).fetchone()[0]
+    )
+
+
 def replace_canonical(con: duckdb.DuckDBPyConnection, spec: KindSpec, load_id: str) -> None:
     """A full-snapshot kind (roster, formulary): when this load brought a file of the kind, its
     staged rows become the whole canonical_<kind>; a night without one keeps the last snapshot."""
     staged, canonical = staged_table(spec.kind), canonical_table(spec.kind)
-    arrived = con.execute(
-        "SELECT count(*) FROM landing_counts WHERE load_id = ? AND kind = ?", [load_id, spec.kind]
-    ).fetchone()[0]
-    if arrived:
+    if file_arrived(con, load_id, spec.kind):
         con.execute(f"DELETE FROM {canonical}")
         con.execute(f"INSERT INTO {canonical} BY NAME SELECT * FROM {staged}")
 

@@ -50,36 +50,10 @@ Record = dict[str, Any]
 Resource = dict[str, Any]
 
 
-def organization_key(organization_id: str) -> str:
-    return f"directory|organization|{organization_id}"
-
-
-def network_key(network_id: str) -> str:
-    return f"directory|network|{network_id}"
-
-
-def location_key(location_id: str) -> str:
-    return f"directory|location|{location_id}"
-
-
-def endpoint_key(endpoint_id: str) -> str:
-    return f"directory|endpoint|{endpoint_id}"
-
-
-def service_key(service_id: str) -> str:
-    return f"directory|service|{service_id}"
-
-
-def plan_key(plan_id: str) -> str:
-    return f"directory|plan|{plan_id}"
-
-
-def affiliation_key(affiliation_id: str) -> str:
-    return f"directory|affiliation|{affiliation_id}"
-
-
-def practitioner_key(npi: str) -> str:
-    return f"directory|practitioner|{npi}"
+def directory_key(kind: str, value: str) -> str:
+    """The business key of a directory entry of one kind (organization, network, location,
+    endpoint, service, plan, affiliation, practitioner) by its id in the files."""
+    return f"directory|{kind}|{value}"
 
 
 def role_key(record: Record) -> str:
@@ -95,22 +69,24 @@ def _via(ids: IdMaker, organization_id: str | None, record: Record) -> Intermedi
 
 def _org(ids: IdMaker, organization_id: str | None) -> dict[str, str] | None:
     return (
-        ids.reference("Organization", organization_key(organization_id))
+        ids.reference("Organization", directory_key("organization", organization_id))
         if organization_id
         else None
     )
 
 
 def _network_refs(ids: IdMaker, value: str | None) -> list[dict[str, str]]:
-    return [ids.reference("Organization", network_key(n)) for n in split_ids(value)]
+    return [ids.reference("Organization", directory_key("network", n)) for n in split_ids(value)]
 
 
 def _location_refs(ids: IdMaker, value: str | None) -> list[dict[str, str]]:
-    return [ids.reference("Location", location_key(n)) for n in split_ids(value)]
+    return [ids.reference("Location", directory_key("location", n)) for n in split_ids(value)]
 
 
 def _endpoints(ids: IdMaker, endpoint_id: str | None) -> list[dict[str, str]]:
-    return references(ids, "Endpoint", [endpoint_key(e) for e in split_ids(endpoint_id)])
+    return references(
+        ids, "Endpoint", [directory_key("endpoint", e) for e in split_ids(endpoint_id)]
+    )
 
 
 def _contact(name: str | None, phone: str | None) -> list[dict[str, Any]]:
@@ -164,7 +140,7 @@ def build_organization(record: Record, ids: IdMaker, last_updated: str) -> Resou
     return _compact(
         {
             "resourceType": "Organization",
-            "id": ids("Organization", organization_key(record["organization_id"])),
+            "id": ids("Organization", directory_key("organization", record["organization_id"])),
             "meta": meta(plan_net_profile("Organization"), last_updated),
             "extension": extensions,
             "identifier": identifiers,
@@ -204,7 +180,7 @@ def build_network(record: Record, ids: IdMaker, last_updated: str) -> Resource:
     return _compact(
         {
             "resourceType": "Organization",
-            "id": ids("Organization", network_key(record["network_id"])),
+            "id": ids("Organization", directory_key("network", record["network_id"])),
             "meta": meta(plan_net_profile("Network"), last_updated),
             "extension": coverage,
             "identifier": identifiers,
@@ -224,7 +200,7 @@ def build_location(record: Record, ids: IdMaker, last_updated: str) -> Resource:
     """Plan-Net Location: a site where care is given, or a coverage area a plan names."""
     extensions = new_patients(
         record.get("accepting_new_patients_code"),
-        ids.reference("Organization", network_key(record["new_patients_network_id"]))
+        ids.reference("Organization", directory_key("network", record["new_patients_network_id"]))
         if record.get("new_patients_network_id")
         else None,
     )
@@ -246,7 +222,7 @@ def build_location(record: Record, ids: IdMaker, last_updated: str) -> Resource:
     return _compact(
         {
             "resourceType": "Location",
-            "id": ids("Location", location_key(record["location_id"])),
+            "id": ids("Location", directory_key("location", record["location_id"])),
             "meta": meta(plan_net_profile("Location"), last_updated),
             "extension": extensions,
             "identifier": [directory_identifier("location", record["location_id"])],
@@ -266,7 +242,9 @@ def build_location(record: Record, ids: IdMaker, last_updated: str) -> Resource:
             "address": address(record),
             "position": position(record),
             "managingOrganization": managing,
-            "partOf": ids.reference("Location", location_key(record["part_of_location_id"]))
+            "partOf": ids.reference(
+                "Location", directory_key("location", record["part_of_location_id"])
+            )
             if record.get("part_of_location_id")
             else None,
             "hoursOfOperation": hours_of_operation(record.get("hours")),
@@ -294,7 +272,7 @@ def build_endpoint(record: Record, ids: IdMaker, last_updated: str) -> Resource:
     return _compact(
         {
             "resourceType": "Endpoint",
-            "id": ids("Endpoint", endpoint_key(record["endpoint_id"])),
+            "id": ids("Endpoint", directory_key("endpoint", record["endpoint_id"])),
             "meta": meta(plan_net_profile("Endpoint"), last_updated),
             "extension": usecase,
             "status": "active",
@@ -334,7 +312,7 @@ def build_insurance_plan(record: Record, ids: IdMaker, last_updated: str) -> Res
     return _compact(
         {
             "resourceType": "InsurancePlan",
-            "id": ids("InsurancePlan", plan_key(record["plan_id"])),
+            "id": ids("InsurancePlan", directory_key("plan", record["plan_id"])),
             "meta": meta(plan_net_profile("InsurancePlan"), last_updated),
             "identifier": [identifier],
             "status": "active"
@@ -359,7 +337,7 @@ def build_healthcare_service(record: Record, ids: IdMaker, last_updated: str) ->
     """Plan-Net HealthcareService: a service an organization offers at its locations."""
     extensions = new_patients(
         record.get("accepting_new_patients_code"),
-        ids.reference("Organization", network_key(record["new_patients_network_id"]))
+        ids.reference("Organization", directory_key("network", record["new_patients_network_id"]))
         if record.get("new_patients_network_id")
         else None,
     )
@@ -381,7 +359,7 @@ def build_healthcare_service(record: Record, ids: IdMaker, last_updated: str) ->
     return _compact(
         {
             "resourceType": "HealthcareService",
-            "id": ids("HealthcareService", service_key(record["service_id"])),
+            "id": ids("HealthcareService", directory_key("service", record["service_id"])),
             "meta": meta(plan_net_profile("HealthcareService"), last_updated),
             "extension": extensions,
             "identifier": [directory_identifier("service", record["service_id"])],
@@ -420,7 +398,9 @@ def build_affiliation(record: Record, ids: IdMaker, last_updated: str) -> Resour
     return _compact(
         {
             "resourceType": "OrganizationAffiliation",
-            "id": ids("OrganizationAffiliation", affiliation_key(record["affiliation_id"])),
+            "id": ids(
+                "OrganizationAffiliation", directory_key("affiliation", record["affiliation_id"])
+            ),
             "meta": meta(plan_net_profile("OrganizationAffiliation"), last_updated),
             "identifier": [directory_identifier("affiliation", record["affiliation_id"])],
             "active": is_current(last_updated, record.get("start_date"), record.get("end_date")),
@@ -434,7 +414,7 @@ def build_affiliation(record: Record, ids: IdMaker, last_updated: str) -> Resour
             else None,
             "location": _location_refs(ids, record.get("location_ids")),
             "healthcareService": [
-                ids.reference("HealthcareService", service_key(s))
+                ids.reference("HealthcareService", directory_key("service", s))
                 for s in split_ids(record.get("service_ids"))
             ],
             "telecom": telecom(record.get("phone"), record.get("phone_hours")),
@@ -550,7 +530,7 @@ def build_practitioner(record: Record, ids: IdMaker, last_updated: str) -> Resou
     return _compact(
         {
             "resourceType": "Practitioner",
-            "id": ids("Practitioner", practitioner_key(record["npi"])),
+            "id": ids("Practitioner", directory_key("practitioner", record["npi"])),
             "meta": meta(plan_net_profile("Practitioner"), last_updated),
             "identifier": [npi_identifier(record["npi"])],
             # Deactivated NPIs never get here: the staged rules hold them back.
@@ -609,7 +589,9 @@ def build_practitioner_role(record: Record, ids: IdMaker, last_updated: str) -> 
             # Ended roles and deactivated NPIs are held back in the staged rules.
             "active": True,
             "period": period(record.get("role_start_date"), record.get("role_end_date")),
-            "practitioner": ids.reference("Practitioner", practitioner_key(record["npi"])),
+            "practitioner": ids.reference(
+                "Practitioner", directory_key("practitioner", record["npi"])
+            ),
             "organization": organization,
             "code": [plan_net_concept("ProviderRoleCS", record["role_code"])]
             if record.get("role_code")
@@ -617,11 +599,13 @@ def build_practitioner_role(record: Record, ids: IdMaker, last_updated: str) -> 
             "specialty": [
                 taxonomy_concept(record["taxonomy_code"], record.get("taxonomy_display"))
             ],
-            "location": [ids.reference("Location", location_key(record["location_id"]))]
+            "location": [
+                ids.reference("Location", directory_key("location", record["location_id"]))
+            ]
             if record.get("location_id")
             else None,
             "healthcareService": [
-                ids.reference("HealthcareService", service_key(record["service_id"]))
+                ids.reference("HealthcareService", directory_key("service", record["service_id"]))
             ]
             if record.get("service_id")
             else None,

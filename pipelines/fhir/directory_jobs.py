@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from pipelines.canonical import directory_records as sql
@@ -11,47 +12,38 @@ from pipelines.fhir.build import BuildJob
 Record = dict[str, Any]
 
 
-# Business keys are named functions, not lambdas, so jobs can travel to worker processes.
-def organization_record_key(record: Record) -> str:
-    return plan_net.organization_key(record["organization_id"])
+@dataclass(frozen=True)
+class EntryKey:
+    """The business key of a record: its kind and the field holding its id. A class rather
+    than a lambda, so jobs can travel to worker processes."""
 
+    kind: str
+    field: str
 
-def network_record_key(record: Record) -> str:
-    return plan_net.network_key(record["network_id"])
-
-
-def location_record_key(record: Record) -> str:
-    return plan_net.location_key(record["location_id"])
-
-
-def endpoint_record_key(record: Record) -> str:
-    return plan_net.endpoint_key(record["endpoint_id"])
-
-
-def plan_record_key(record: Record) -> str:
-    return plan_net.plan_key(record["plan_id"])
-
-
-def service_record_key(record: Record) -> str:
-    return plan_net.service_key(record["service_id"])
-
-
-def affiliation_record_key(record: Record) -> str:
-    return plan_net.affiliation_key(record["affiliation_id"])
-
-
-def practitioner_record_key(record: Record) -> str:
-    return plan_net.practitioner_key(record["npi"])
+    def __call__(self, record: Record) -> str:
+        return plan_net.directory_key(self.kind, record[self.field])
 
 
 DIRECTORY_JOBS = [
-    BuildJob(sql.ORGANIZATION_RECORDS, plan_net.build_organization, organization_record_key),
-    BuildJob(sql.NETWORK_RECORDS, plan_net.build_network, network_record_key),
-    BuildJob(sql.LOCATION_RECORDS, plan_net.build_location, location_record_key),
-    BuildJob(sql.ENDPOINT_RECORDS, plan_net.build_endpoint, endpoint_record_key),
-    BuildJob(sql.PLAN_RECORDS, plan_net.build_insurance_plan, plan_record_key),
-    BuildJob(sql.SERVICE_RECORDS, plan_net.build_healthcare_service, service_record_key),
-    BuildJob(sql.AFFILIATION_RECORDS, plan_net.build_affiliation, affiliation_record_key),
-    BuildJob(sql.PRACTITIONER_RECORDS, plan_net.build_practitioner, practitioner_record_key),
+    BuildJob(
+        sql.ORGANIZATION_RECORDS,
+        plan_net.build_organization,
+        EntryKey("organization", "organization_id"),
+    ),
+    BuildJob(sql.NETWORK_RECORDS, plan_net.build_network, EntryKey("network", "network_id")),
+    BuildJob(sql.LOCATION_RECORDS, plan_net.build_location, EntryKey("location", "location_id")),
+    BuildJob(sql.ENDPOINT_RECORDS, plan_net.build_endpoint, EntryKey("endpoint", "endpoint_id")),
+    BuildJob(sql.PLAN_RECORDS, plan_net.build_insurance_plan, EntryKey("plan", "plan_id")),
+    BuildJob(
+        sql.SERVICE_RECORDS, plan_net.build_healthcare_service, EntryKey("service", "service_id")
+    ),
+    BuildJob(
+        sql.AFFILIATION_RECORDS,
+        plan_net.build_affiliation,
+        EntryKey("affiliation", "affiliation_id"),
+    ),
+    BuildJob(
+        sql.PRACTITIONER_RECORDS, plan_net.build_practitioner, EntryKey("practitioner", "npi")
+    ),
     BuildJob(sql.ROLE_RECORDS, plan_net.build_practitioner_role, plan_net.role_key),
 ]

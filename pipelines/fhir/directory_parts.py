@@ -81,30 +81,27 @@ def parse_hours(text: str | None) -> list[Hours]:
     return spans
 
 
-def available_time(text: str | None) -> list[dict[str, Any]]:
-    """HealthcareService / PractitionerRole availableTime."""
-    times = []
+def _timetable(text: str | None, opens: str, closes: str) -> list[dict[str, Any]]:
+    """The spans of `text` as FHIR day-and-time entries, with their time fields so named."""
+    entries = []
     for span in parse_hours(text):
         entry: dict[str, Any] = {"daysOfWeek": list(span.days)}
         if span.all_day:
             entry["allDay"] = True
         else:
-            entry |= {"availableStartTime": span.start, "availableEndTime": span.end}
-        times.append(entry)
-    return times
+            entry |= {opens: span.start, closes: span.end}
+        entries.append(entry)
+    return entries
+
+
+def available_time(text: str | None) -> list[dict[str, Any]]:
+    """HealthcareService / PractitionerRole availableTime."""
+    return _timetable(text, "availableStartTime", "availableEndTime")
 
 
 def hours_of_operation(text: str | None) -> list[dict[str, Any]]:
     """Location hoursOfOperation."""
-    hours = []
-    for span in parse_hours(text):
-        entry: dict[str, Any] = {"daysOfWeek": list(span.days)}
-        if span.all_day:
-            entry["allDay"] = True
-        else:
-            entry |= {"openingTime": span.start, "closingTime": span.end}
-        hours.append(entry)
-    return hours
+    return _timetable(text, "openingTime", "closingTime")
 
 
 def _available_time_extensions(text: str | None) -> list[dict[str, Any]]:
